@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    // isolatedModules: type checking runs once in `npm run typecheck`, not per test file.
+    '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
+  },
+  setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  testTimeout: 60000,
+  // Two cores: one worker per core keeps dynalite-backed files from starving each other.
+  maxWorkers: 2,
+};

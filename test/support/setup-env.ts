@@ -1,0 +1,8 @@
+// Runs before every test file (jest `setupFiles`): a fixed, offline AWS environment.
+// Credentials are dummies that dynalite and the loopback stand-ins accept; no real account is reachable.
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'local';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+process.env.POWERTOOLS_SERVICE_NAME ??= 'txconfirm';

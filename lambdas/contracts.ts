@@ -92,7 +92,8 @@ export interface RunContext {
 
 /**
  * Position in the backlog. For index paging: the shard being read and DynamoDB's LastEvaluatedKey
- * in it. For explicit ids: the offset into run.transactionIds.
+ * in it. For explicit ids: the offset into run.transactionIds. StartRun sets the initial cursor
+ * (`{kind:'index', shard:0}` or `{kind:'ids', offset:0}`); `null` means the backlog is exhausted.
  */
 export type Cursor =
   | { kind: 'index'; shard: number; lastKey?: Record<string, string> }

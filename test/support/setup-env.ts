@@ -6,3 +6,7 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_SERVICE_NAME ??= 'txconfirm';
+// EMF metrics go to stdout; tests that assert metrics enable them explicitly.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// Node 20 is older than what the newest SDK prefers; the warning is noise here, not a fault.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -1,0 +1,193 @@
+import type { Cursor, FetchPageEvent, FetchPageResult, RunContext } from '../contracts';
+import { LockLost } from './errors';
+import { shardKey } from './pending-shard';
+import type { Clock, Log, RunStore, TransactionRepository } from './ports';
+import { silentLog } from './ports';
+import { addSeconds } from './run-state';
+import { addBatchResults } from './totals';
+
+/**
+ * Step Functions caps a state at 256 KiB. Pages are cut short (by bytes, whatever PAGE_SIZE says)
+ * rather than let the state overflow: long ids, or a manual run whose id list is carried in `run`
+ * as well as in the page. The rest comes with the next page. The margin leaves room for the
+ * Map's results and the workflow's own fields.
+ */
+export const STATE_BUDGET_BYTES = 200 * 1024;
+
+const utf8 = new TextEncoder();
+const byteSize = (value: unknown) => utf8.encode(JSON.stringify(value)).length;
+
+export interface FetchPageDeps {
+  transactions: TransactionRepository;
+  runs: RunStore;
+  clock: Clock;
+  log?: Log;
+}
+
+export interface FetchPageOptions {
+  shardCount: number;
+  pageSize: number;
+  maxPagesPerExecution: number;
+  leaseSeconds: number;
+}
+
+/**
+ * One iteration of the loop (DESIGN.md §3): fold the previous page's results into the totals,
+ * renew the lease, then decide what comes next and read the next page of ids if it is CONFIRM.
+ */
+export async function fetchPage(
+  event: FetchPageEvent,
+  deps: FetchPageDeps,
+  options: FetchPageOptions,
+): Promise<FetchPageResult> {
+  const log = deps.log ?? silentLog;
+  const { run, executionArn } = event;
+  const totals =
+    event.pageResults === undefined
+      ? event.totals
+      : addBatchResults(event.totals, event.pageResults);
+
+  const renewed = await deps.runs.renewLock({
+    runId: run.runId,
+    executionArn,
+    expiresAt: addSeconds(deps.clock.now(), options.leaseSeconds).toISOString(),
+  });
+  if (!renewed) {
+    throw new LockLost(
+      `run ${run.runId}: the lock is no longer held by ${executionArn} (its lease expired and another run took it over)`,
+    );
+  }
+
+  const state = {
+    run,
+    cursor: event.cursor,
+    totals,
+    executionArn,
+    pagesThisExecution: event.pagesThisExecution,
+  };
+  const noPage = { items: [], count: 0 };
+
+  if (event.cursor === null || totals.fetched >= run.maxItems) {
+    return { ...state, next: 'FINISH', page: noPage };
+  }
+  if (event.pagesThisExecution >= options.maxPagesPerExecution) {
+    log.info('continuing as a new execution', { runId: run.runId, pages: totals.pages });
+    return {
+      ...state,
+      next: 'CONTINUE',
+      page: noPage,
+      resume: { run, cursor: event.cursor, totals },
+    };
+  }
+
+  const limit = Math.min(options.pageSize, run.maxItems - totals.fetched);
+  const { ids, cursor } =
+    event.cursor.kind === 'ids'
+      ? readExplicitIds(run, event.cursor.offset, limit, STATE_BUDGET_BYTES - byteSize(state))
+      : await readPendingIndex(deps.transactions, run, event.cursor, {
+          limit,
+          shardCount: options.shardCount,
+          budgetBytes: STATE_BUDGET_BYTES - byteSize(state),
+        });
+
+  if (ids.length === 0) {
+    return { ...state, cursor, next: 'FINISH', page: noPage };
+  }
+  return {
+    ...state,
+    cursor,
+    totals: { ...totals, pages: totals.pages + 1, fetched: totals.fetched + ids.length },
+    pagesThisExecution: event.pagesThisExecution + 1,
+    next: 'CONFIRM',
+    page: { items: ids.map((id) => ({ id })), count: ids.length },
+  };
+}
+
+function readExplicitIds(
+  run: RunContext,
+  offset: number,
+  limit: number,
+  budgetBytes: number,
+): { ids: string[]; cursor: Cursor | null } {
+  const all = run.transactionIds ?? [];
+  const ids: string[] = [];
+  let bytes = 0;
+  for (const id of all.slice(offset, offset + limit)) {
+    bytes += byteSize({ id }) + 1; // the item and its comma
+    if (ids.length > 0 && bytes > budgetBytes) break;
+    ids.push(id);
+  }
+  const end = offset + ids.length;
+  return { ids, cursor: end >= all.length ? null : { kind: 'ids', offset: end } };
+}
+
+async function readPendingIndex(
+  transactions: TransactionRepository,
+  run: RunContext,
+  start: Extract<Cursor, { kind: 'index' }>,
+  bounds: { limit: number; shardCount: number; budgetBytes: number },
+): Promise<{ ids: string[]; cursor: Cursor | null }> {
+  const ids: string[] = [];
+  let bytes = 0;
+  let shard = start.shard;
+  let lastKey = start.lastKey;
+  while (ids.length < bounds.limit && shard < bounds.shardCount) {
+    const page = await transactions.queryPending({
+      shard: shardKey(shard, bounds.shardCount),
+      cutoff: run.cutoff,
+      limit: bounds.limit - ids.length,
+      ...(lastKey === undefined ? {} : { exclusiveStartKey: lastKey }),
+    });
+    for (const item of page.items) {
+      const size = byteSize({ id: item.id }) + 1;
+      if (ids.length > 0 && bytes + size > bounds.budgetBytes) {
+        // Page full by size: the next page resumes right after the last id taken.
+        return {
+          ids,
+          cursor: { kind: 'index', shard, ...(lastKey === undefined ? {} : { lastKey }) },
+        };
+      }
+      ids.push(item.id);
+      bytes += size;
+      lastKey = item.key;
+    }
+    if (page.lastKey === undefined) {
+      shard += 1;
+      lastKey = undefined;
+    } else {
+      lastKey = page.lastKey;
+    }
+  }
+  if (shard >= bounds.shardCount) return { ids, cursor: null };
+  return { ids, cursor: { kind: 'index', shard, ...(lastKey === undefined ? {} : { lastKey }) } };
+}
+
+/**
+ * createdAt of the oldest PENDING transaction (before `before`), or undefined for an empty
+ * backlog: one 1-item query per shard (the index sorts by createdAt). Feeds the oldest-pending
+ * age metric behind the freshness SLO.
+ */
+export async function oldestPendingCreatedAt(
+  transactions: TransactionRepository,
+  shardCount: number,
+  before: string,
+): Promise<string | undefined> {
+  const heads = await Promise.all(
+    Array.from({ length: shardCount }, (_, shard) =>
+      transactions.queryPending({ shard: shardKey(shard, shardCount), cutoff: before, limit: 1 }),
+    ),
+  );
+  const oldest = heads.flatMap((page) => page.items.map((item) => item.createdAt)).sort();
+  return oldest[0];
+}
+
+/** The first FetchPage of a run over the index (not after ContinueAsNew, not a manual run). */
+export function isFirstIndexPage(event: FetchPageEvent): boolean {
+  return (
+    event.totals.pages === 0 &&
+    event.pagesThisExecution === 0 &&
+    event.cursor?.kind === 'index' &&
+    event.cursor.shard === 0 &&
+    event.cursor.lastKey === undefined
+  );
+}

@@ -1,0 +1,159 @@
+import type { RunTotals } from '../contracts';
+import type { ProviderResponse } from './classification';
+import type { TransactionWrite } from './transitions';
+
+/*
+ * The domain core talks to the outside world only through these interfaces. Adapters implement
+ * them (lambdas/adapters); every adapter method either returns a result or throws SystemicFault.
+ */
+
+export type WriteResult = 'written' | 'conflict';
+
+/** A stored transaction exactly as read (attribute name -> value), before validation. */
+export type RawTransaction = Record<string, unknown>;
+
+export interface PendingItem {
+  id: string;
+  createdAt: string;
+  /** The item's index key (id, pendingShard, createdAt): a cursor may stop right after it. */
+  key: Record<string, string>;
+}
+
+export interface PendingPage {
+  /** Oldest first. */
+  items: PendingItem[];
+  /** DynamoDB's LastEvaluatedKey; absent when the shard is exhausted. */
+  lastKey?: Record<string, string>;
+}
+
+export interface TransactionRepository {
+  /** Strongly consistent read of the given ids; ids that do not exist are absent from the map. */
+  getMany(ids: readonly string[]): Promise<Map<string, RawTransaction>>;
+  /** Conditional update (see WriteGuard); 'conflict' when someone else wrote first. */
+  write(
+    id: string,
+    write: TransactionWrite,
+    meta: { runId: string; now: string },
+  ): Promise<WriteResult>;
+  /** Repair: REMOVE `pendingShard` from an item that is terminal (still `status`). */
+  removeStalePendingShard(id: string, status: string, now: string): Promise<WriteResult>;
+  /** Ids in one shard of the pending index with createdAt < cutoff, oldest first. */
+  queryPending(query: {
+    shard: string;
+    cutoff: string;
+    limit: number;
+    exclusiveStartKey?: Record<string, string>;
+  }): Promise<PendingPage>;
+}
+
+export interface ConfirmationRequest {
+  transactionId: string;
+  /** Integer minor units. */
+  amount: number;
+  currency: string;
+}
+
+export interface PaymentProvider {
+  /**
+   * Ask the provider to confirm one transaction; the idempotency key is the transaction id.
+   * Network failures are returned (`kind: 'network'`), not thrown; throws SystemicFault only when
+   * no call could be made at all (credentials unreadable).
+   */
+  confirm(request: ConfirmationRequest): Promise<ProviderResponse>;
+  /** The provider rejected our credentials: read them again on the next call (rotation). */
+  credentialsRejected?(): void;
+}
+
+export interface LockRecord {
+  runId: string;
+  executionArn: string;
+  acquiredAt: string;
+  expiresAt: string;
+}
+
+export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED' | 'ABORTED' | 'TIMED_OUT';
+
+export interface RunRecord {
+  runId: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt?: string;
+  /** The latest execution of the run (runs span executions through ContinueAsNew). */
+  executionArn: string;
+  dryRun: boolean;
+  cutoff?: string;
+  maxItems?: number;
+  /** Number of explicit ids of a manual run. */
+  transactionIdCount?: number;
+  totals: RunTotals;
+  error?: string;
+  /** For SKIPPED: the run that held the lock. */
+  holder?: { runId: string; executionArn: string; expiresAt: string };
+  /** Epoch seconds; the table's TTL attribute (AWS only, never relied on). */
+  ttl: number;
+}
+
+export type AcquireResult =
+  { acquired: true; previous?: LockRecord } | { acquired: false; holder: LockRecord };
+
+export interface RunStore {
+  /**
+   * Take the lock if it is free, expired (`expiresAt < now`) or already held by this very
+   * execution (a retried StartRun). `previous` names an expired holder that was displaced.
+   */
+  acquireLock(lock: LockRecord, now: string): Promise<AcquireResult>;
+  /** ContinueAsNew: move the lock of `runId` from the parent execution to the child. */
+  handOverLock(handover: {
+    runId: string;
+    fromExecutionArn: string;
+    toExecutionArn: string;
+    expiresAt: string;
+  }): Promise<boolean>;
+  /** Extend the lease; false when the lock is no longer held by runId + executionArn. */
+  renewLock(lease: { runId: string; executionArn: string; expiresAt: string }): Promise<boolean>;
+  /** Delete the lock if held by runId + executionArn; false when it was not (a no-op). */
+  releaseLock(owner: { runId: string; executionArn: string }): Promise<boolean>;
+  getLock(): Promise<LockRecord | undefined>;
+  putRun(record: RunRecord): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Resume: the run continues in a new execution. */
+  setRunExecution(runId: string, executionArn: string): Promise<void>;
+  /** Final status, totals and error of a run, written by its own execution. */
+  completeRun(
+    runId: string,
+    result: {
+      status: RunStatus;
+      finishedAt: string;
+      executionArn: string;
+      totals: RunTotals;
+      error?: string;
+    },
+  ): Promise<void>;
+  /**
+   * Mark a run that ended without its Catch; only if it is still RUNNING (and, when given, its
+   * latest execution is `executionArn`).
+   */
+  endRunIfRunning(
+    runId: string,
+    result: { status: RunStatus; finishedAt: string; error: string; executionArn?: string },
+  ): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** The subset of a structured logger the core uses (Powertools Logger satisfies it). */
+export interface Log {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export const silentLog: Log = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};

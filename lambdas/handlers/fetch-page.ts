@@ -1,0 +1,53 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { FetchPageResult } from '../contracts';
+import { DynamoRunStore } from '../adapters/dynamo-run-store';
+import { DynamoTransactionRepository } from '../adapters/dynamo-transaction-repository';
+import { fetchPage, isFirstIndexPage, oldestPendingCreatedAt } from '../domain/fetch-page';
+import { fetchPageEventSchema } from '../domain/run-state';
+import { ddb } from '../shared/aws-clients';
+import { systemClock } from '../shared/clock';
+import { HANDLER_CONFIG, loadConfig } from '../shared/config';
+import { parseEvent } from '../shared/events';
+import { domainLog, instrumented, logger, metrics } from '../shared/powertools';
+
+const config = loadConfig(HANDLER_CONFIG['fetch-page']);
+const transactions = new DynamoTransactionRepository(ddb, {
+  tableName: config.transactionsTable,
+  pendingIndexName: config.pendingIndex,
+});
+const runs = new DynamoRunStore(ddb, config.runsTable);
+
+/** Age of the oldest PENDING transaction, once per run (the freshness SLO's metric). */
+async function recordBacklogAge(): Promise<void> {
+  const now = systemClock.now();
+  const oldest = await oldestPendingCreatedAt(transactions, config.shardCount, now.toISOString());
+  const ageSeconds = oldest === undefined ? 0 : (now.getTime() - Date.parse(oldest)) / 1000;
+  metrics.addMetric('OldestPendingAgeSeconds', MetricUnit.Seconds, Math.max(0, ageSeconds));
+  logger.info('backlog age', { oldestPendingCreatedAt: oldest, ageSeconds });
+}
+
+/** FetchPage: fold the last page's results, renew the lease, read the next page of ids. */
+export const handler = instrumented(
+  'fetch-page',
+  async (raw: unknown): Promise<FetchPageResult> => {
+    const event = parseEvent(fetchPageEventSchema, raw, 'fetch-page');
+    logger.appendKeys({ runId: event.run.runId, executionArn: event.executionArn });
+    if (isFirstIndexPage(event)) await recordBacklogAge();
+    const result = await fetchPage(
+      event,
+      { transactions, runs, clock: systemClock, log: domainLog },
+      {
+        shardCount: config.shardCount,
+        pageSize: config.pageSize,
+        maxPagesPerExecution: config.maxPagesPerExecution,
+        leaseSeconds: config.leaseSeconds,
+      },
+    );
+    logger.info('page fetched', {
+      next: result.next,
+      count: result.page.count,
+      fetched: result.totals.fetched,
+    });
+    return result;
+  },
+);

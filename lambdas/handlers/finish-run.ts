@@ -1,0 +1,38 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import type { RunSummary } from '../contracts';
+import { DynamoRunStore } from '../adapters/dynamo-run-store';
+import { runContextSchema } from '../domain/execution-input';
+import { finishRun } from '../domain/finish-run';
+import { runTotalsSchema } from '../domain/totals';
+import { ddb } from '../shared/aws-clients';
+import { systemClock } from '../shared/clock';
+import { HANDLER_CONFIG, loadConfig } from '../shared/config';
+import { parseEvent } from '../shared/events';
+import { domainLog, instrumented, logger, metrics } from '../shared/powertools';
+
+const config = loadConfig(HANDLER_CONFIG['finish-run']);
+const runs = new DynamoRunStore(ddb, config.runsTable);
+
+const eventSchema = z.object({
+  run: runContextSchema,
+  totals: runTotalsSchema,
+  executionArn: z.string().min(1),
+  outcome: z.enum(['SUCCEEDED', 'FAILED']),
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+
+/** FinishRun (and ReleaseLockAfterFailure): release the lock, write the run summary. */
+export const handler = instrumented('finish-run', async (raw: unknown): Promise<RunSummary> => {
+  const event = parseEvent(eventSchema, raw, 'finish-run');
+  logger.appendKeys({ runId: event.run.runId, executionArn: event.executionArn });
+  const summary = await finishRun(event, { runs, clock: systemClock, log: domainLog });
+  metrics.addMetric(
+    summary.status === 'SUCCEEDED' ? 'RunsSucceeded' : 'RunsFailed',
+    MetricUnit.Count,
+    1,
+  );
+  metrics.addMetric('RunDuration', MetricUnit.Milliseconds, summary.durationMs);
+  metrics.addMetric('RunFailedBatches', MetricUnit.Count, summary.totals.failedBatches);
+  return summary;
+});

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { StartRunResult } from '../contracts';
+import { DynamoRunStore } from '../adapters/dynamo-run-store';
+import { startRun } from '../domain/start-run';
+import { ddb } from '../shared/aws-clients';
+import { systemClock } from '../shared/clock';
+import { HANDLER_CONFIG, loadConfig } from '../shared/config';
+import { parseEvent } from '../shared/events';
+import { domainLog, instrumented, logger } from '../shared/powertools';
+
+const config = loadConfig(HANDLER_CONFIG['start-run']);
+const runs = new DynamoRunStore(ddb, config.runsTable);
+
+const eventSchema = z.object({
+  input: z.unknown(),
+  executionArn: z.string().min(1),
+  executionName: z.string().min(1),
+  startTime: z.iso.datetime({ offset: true }),
+});
+
+/** StartRun: validate the execution input, take the run lock, fix the cutoff. */
+export const handler = instrumented('start-run', async (raw: unknown): Promise<StartRunResult> => {
+  const event = parseEvent(eventSchema, raw, 'start-run');
+  logger.appendKeys({ executionArn: event.executionArn });
+  const result = await startRun(
+    event,
+    { runs, clock: systemClock, log: domainLog },
+    { leaseSeconds: config.leaseSeconds },
+  );
+  if (result.status === 'STARTED') logger.appendKeys({ runId: result.run.runId });
+  return result;
+});

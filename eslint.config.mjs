@@ -19,9 +19,18 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/lib/**', '../lib/*', '../../lib/*'], message: 'lambdas/ must not import lib/ (CDK).' },
-            { group: ['**/local/**', '../local/*', '../../local/*'], message: 'lambdas/ must not import local/.' },
-            { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'], message: 'No CDK in Lambda code.' },
+            {
+              group: ['**/lib/**', '../lib/*', '../../lib/*'],
+              message: 'lambdas/ must not import lib/ (CDK).',
+            },
+            {
+              group: ['**/local/**', '../local/*', '../../local/*'],
+              message: 'lambdas/ must not import local/.',
+            },
+            {
+              group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
+              message: 'No CDK in Lambda code.',
+            },
           ],
         },
       ],

@@ -4,8 +4,9 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    // isolatedModules: type checking runs once in `npm run typecheck`, not per test file.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
+    // tsconfig sets isolatedModules, so ts-jest transpiles each file alone; type checking runs
+    // once in `npm run typecheck` (pretest), not per test file.
+    '^.+\\.ts$': 'ts-jest',
   },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   testTimeout: 60000,

@@ -9,6 +9,7 @@ module.exports = {
     '^.+\\.ts$': 'ts-jest',
   },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60000,
   // Two cores: one worker per core keeps dynalite-backed files from starving each other.
   maxWorkers: 2,

@@ -7,6 +7,8 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { StackTableNames } from '../../local/stack-template';
+import { testStack } from './template';
 
 // Node 20 is supported until 2027: the SDK's reminder is noise in every test file.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -14,55 +16,16 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
 
-export interface TableNames {
-  transactions: string;
-  pendingIndex: string;
-  runs: string;
+export type TableNames = StackTableNames;
+
+/** The stack's table names, as the synthesized template gives them to the handlers. */
+export function tableNames(): TableNames {
+  return testStack().tableNames;
 }
 
-export const TABLE_NAMES: TableNames = {
-  transactions: 'Transactions',
-  pendingIndex: 'pending-by-shard',
-  runs: 'Runs',
-};
-
-/** The CreateTable inputs of the stack's tables. */
-// Replaced by definitions read from the synthesized template (lead's integration step).
-export function tableDefinitions(names: TableNames = TABLE_NAMES): CreateTableCommandInput[] {
-  return [
-    {
-      TableName: names.transactions,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'id', AttributeType: 'S' },
-        { AttributeName: 'pendingShard', AttributeType: 'S' },
-        { AttributeName: 'createdAt', AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: names.pendingIndex,
-          KeySchema: [
-            { AttributeName: 'pendingShard', KeyType: 'HASH' },
-            { AttributeName: 'createdAt', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
-    },
-    {
-      TableName: names.runs,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    },
-  ];
+/** The CreateTable inputs of the stack's tables, read from the synthesized template. */
+export function tableDefinitions(): CreateTableCommandInput[] {
+  return [...testStack().tables];
 }
 
 export interface Store {
@@ -107,7 +70,7 @@ export async function startStore(): Promise<Store> {
   return {
     endpoint,
     ddb,
-    tableNames: { ...TABLE_NAMES },
+    tableNames: { ...tableNames() },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -12,7 +12,7 @@ import {
   putTransactions,
 } from '../support/fixtures';
 import { startProviderServer, type ProviderServer } from '../support/provider-server';
-import { startSecretsEndpoint, type SecretsEndpoint } from '../support/secrets-endpoint';
+import { startSecretsEndpoint, type SecretsEndpoint } from '../../local/secrets-endpoint';
 import { startStore, type Store } from '../support/store';
 
 type Handler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<BatchResult>;
@@ -40,7 +40,7 @@ const batch = (ids: string[], dryRun = false): ConfirmBatchEvent => ({
 
 const env = (overrides: Record<string, string> = {}) =>
   handlerEnv(store, {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     [ENV.PROVIDER_BASE_URL]: provider.baseUrl,
     [ENV.PROVIDER_SECRET_ID]: SECRET_ID,
     [ENV.PROVIDER_TIMEOUT_MS]: '300',
@@ -73,7 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await provider.close();
-  await secrets.close();
+  await secrets.stop();
   await store.stop();
 });
 

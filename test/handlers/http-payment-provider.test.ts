@@ -10,7 +10,7 @@ import {
 import { apiKeyFromSecret } from '../../lambdas/adapters/provider-api-key';
 import { classifyProviderResponse } from '../../lambdas/domain/classification';
 import { startProviderServer, type ProviderServer } from '../support/provider-server';
-import { startSecretsEndpoint, type SecretsEndpoint } from '../support/secrets-endpoint';
+import { startSecretsEndpoint, type SecretsEndpoint } from '../../local/secrets-endpoint';
 
 const API_KEY = 'k-123';
 const fixedKey: ApiKeySource = { get: async () => API_KEY, invalidate: () => undefined };
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await provider.close();
-  await secrets.close();
+  await secrets.stop();
 });
 beforeEach(() => provider.reset());
 
@@ -142,7 +142,7 @@ describe('parseRetryAfter', () => {
 });
 
 describe('provider API key from Secrets Manager (real SDK + Powertools against the loopback endpoint)', () => {
-  const sm = () => new SecretsManagerClient({ endpoint: secrets.endpoint });
+  const sm = () => new SecretsManagerClient({ endpoint: secrets.url });
 
   test('read on first use, trimmed, cached, re-read after invalidate', async () => {
     const key = apiKeyFromSecret('provider/key', sm());

@@ -1,0 +1,137 @@
+/**
+ * Flags of `npm start` (bin/txconfirm-local.ts), parsed with commander. Every bad flag is a
+ * usage error (exit code 2) with a message naming the flag; nothing runs.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+
+export interface LocalRunOptions {
+  transactions: number;
+  providerLatencyMs: number;
+  providerJitterMs: number;
+  failureRate: number;
+  rejectionRate: number;
+  timeoutRate: number;
+  seed: number;
+  dataDir?: string;
+  json: boolean;
+  schedule: boolean;
+}
+
+export const DEFAULT_TRANSACTIONS = 10_000;
+export const MAX_TRANSACTIONS = 1_000_000;
+
+const integer =
+  (flag: string, min: number, max: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} must be an integer ${min}..${max}, got "${value}"`);
+    }
+    return n;
+  };
+
+const rate =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+      throw new InvalidArgumentError(`${flag} must be a number 0..1, got "${value}"`);
+    }
+    return n;
+  };
+
+export function buildCommand(): Command {
+  return new Command('txconfirm-local')
+    .description(
+      'Runs the synthesized txconfirm workflow on this machine: dynalite store, simulated payment provider, in-process handlers.',
+    )
+    .addOption(
+      new Option('--transactions <n>', 'demo PENDING transactions to seed (0 seeds nothing)')
+        .argParser(integer('--transactions', 0, MAX_TRANSACTIONS))
+        .default(DEFAULT_TRANSACTIONS),
+    )
+    .addOption(
+      new Option('--provider-latency-ms <ms>', 'simulated provider latency per call')
+        .argParser(integer('--provider-latency-ms', 0, 60_000))
+        .default(20),
+    )
+    .addOption(
+      new Option('--provider-jitter-ms <ms>', 'random extra latency, 0..ms')
+        .argParser(integer('--provider-jitter-ms', 0, 60_000))
+        .default(0),
+    )
+    .addOption(
+      new Option('--failure-rate <r>', 'share of provider calls failing transiently (5xx/429)')
+        .argParser(rate('--failure-rate'))
+        .default(0),
+    )
+    .addOption(
+      new Option('--rejection-rate <r>', 'share of transactions the provider rejects')
+        .argParser(rate('--rejection-rate'))
+        .default(0.05),
+    )
+    .addOption(
+      new Option('--timeout-rate <r>', 'share of provider calls that never answer in time')
+        .argParser(rate('--timeout-rate'))
+        .default(0),
+    )
+    .addOption(
+      new Option('--seed <n>', 'seed of the simulated provider (reproducible outcomes)')
+        .argParser(integer('--seed', 0, 2 ** 31 - 1))
+        .default(1),
+    )
+    .option(
+      '--data-dir <dir>',
+      'keep the store, executions and logs on disk here (survives restarts; resumes what is pending)',
+    )
+    .option('--json', 'print the summary as JSON on stdout (progress stays on stderr)', false)
+    .option(
+      '--schedule',
+      "start executions on the stack's schedule expression until Ctrl-C (graceful stop)",
+      false,
+    )
+    .allowExcessArguments(false)
+    .showHelpAfterError('(run with --help for usage)');
+}
+
+export type ParseResult =
+  { kind: 'run'; options: LocalRunOptions } | { kind: 'exit'; code: number };
+
+/**
+ * Parses argv (without node and script). Help and version print and return `exit 0`; a usage
+ * error prints commander's message and returns `exit 2`.
+ */
+export function parseLocalRunArgs(
+  argv: readonly string[],
+  io: { out: (s: string) => void; err: (s: string) => void } = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+  },
+): ParseResult {
+  const command = buildCommand()
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  try {
+    command.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+        return { kind: 'exit', code: 0 };
+      }
+      return { kind: 'exit', code: 2 };
+    }
+    throw error;
+  }
+  const o = command.opts<LocalRunOptions>();
+  if (o.dataDir !== undefined && o.dataDir.trim() === '') {
+    io.err('error: --data-dir must not be empty\n');
+    return { kind: 'exit', code: 2 };
+  }
+  if (o.failureRate + o.timeoutRate > 1) {
+    io.err(
+      `error: --failure-rate + --timeout-rate must be at most 1, got ${o.failureRate} + ${o.timeoutRate}\n`,
+    );
+    return { kind: 'exit', code: 2 };
+  }
+  return { kind: 'run', options: { ...o } };
+}

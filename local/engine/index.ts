@@ -1,0 +1,27 @@
+/** The embedded Step Functions engine (DESIGN.md §6). Polyfills load before anything else. */
+import './polyfills';
+
+export { LocalStepFunctions } from './local-step-functions';
+export type {
+  ListExecutionsRequest,
+  LocalStepFunctionsOptions,
+  StartExecutionRequest,
+  StopExecutionRequest,
+} from './local-step-functions';
+export {
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type ExecutionStore,
+  FileExecutionStore,
+  InMemoryExecutionStore,
+} from './execution-store';
+export { type LocalLambda, type LocalLambdaContext, lambdaContext } from './resources';
+export type { MapChildCompleted } from './distributed-map';
+export { DISTRIBUTED_MAP_RESOURCE } from './definition';
+export {
+  type ErrorOutput,
+  InvalidAslDefinition,
+  StepFunctionsApiError,
+  TaskFailure,
+  UnsupportedAslFeature,
+} from './errors';

@@ -1,0 +1,364 @@
+// Engine conformance: load-time checks (every unsupported feature names its state), the
+// mechanical transform of the definition, the real synthesized txconfirm definition, and the
+// Node 20 polyfill the library needs.
+import { STATE } from '../../lambdas/contracts';
+import {
+  DISTRIBUTED_MAP_RESOURCE,
+  InvalidAslDefinition,
+  LocalStepFunctions,
+  UnsupportedAslFeature,
+} from '../../local/engine';
+import { testStack } from '../support/template';
+import {
+  closeAll,
+  engineFor,
+  functionArn,
+  invokeTask,
+  lambda,
+  namedError,
+  run,
+} from './engine-support';
+
+afterEach(closeAll);
+
+type States = Record<string, Record<string, unknown>>;
+
+/** A lambda:invoke Task; End unless `extra` has a Next. */
+const task = (extra: Record<string, unknown> = {}) => ({
+  ...invokeTask('work'),
+  ...('Next' in extra ? {} : { End: true }),
+  ...extra,
+});
+const distributedProcessor = {
+  ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+  StartAt: 'Inner',
+  States: { Inner: { ...invokeTask('work'), End: true } },
+};
+const distributed = (extra: Record<string, unknown> = {}) => ({
+  Type: 'Map',
+  ItemsPath: '$.items',
+  ItemProcessor: distributedProcessor,
+  End: true,
+  ...extra,
+});
+const machine = (states: States, extra: Record<string, unknown> = {}) => ({
+  StartAt: Object.keys(states)[0],
+  States: states,
+  ...extra,
+});
+
+/** [feature, definition, state named in the error, field named in the error] */
+const unsupported: [string, Record<string, unknown>, string | undefined, string][] = [
+  [
+    'QueryLanguage JSONata at the top level',
+    machine({ A: task() }, { QueryLanguage: 'JSONata' }),
+    undefined,
+    'QueryLanguage',
+  ],
+  [
+    'QueryLanguage JSONata on a state',
+    machine({ A: task({ QueryLanguage: 'JSONata' }) }),
+    'A',
+    'QueryLanguage',
+  ],
+  ['Arguments (JSONata)', machine({ A: task({ Arguments: {} }) }), 'A', 'Arguments'],
+  [
+    'Assign (variables)',
+    machine({ A: { Type: 'Pass', Assign: { x: 1 }, End: true } }),
+    'A',
+    'Assign',
+  ],
+  [
+    'ItemReader',
+    machine({
+      ConfirmPage: distributed({ ItemReader: { Resource: 'arn:aws:states:::s3:getObject' } }),
+    }),
+    'ConfirmPage',
+    'ItemReader',
+  ],
+  [
+    'ResultWriter',
+    machine({ M: distributed({ ResultWriter: { Resource: 'arn:aws:states:::s3:putObject' } }) }),
+    'M',
+    'ResultWriter',
+  ],
+  [
+    'ToleratedFailurePercentagePath',
+    machine({ M: distributed({ ToleratedFailurePercentagePath: '$.p' }) }),
+    'M',
+    'ToleratedFailurePercentagePath',
+  ],
+  [
+    'ToleratedFailureCountPath',
+    machine({ M: distributed({ ToleratedFailureCountPath: '$.c' }) }),
+    'M',
+    'ToleratedFailureCountPath',
+  ],
+  [
+    'ItemBatcher on an inline Map',
+    machine({
+      M: {
+        ...distributed({ ItemBatcher: { MaxItemsPerBatch: 2 } }),
+        ItemProcessor: { ...distributedProcessor, ProcessorConfig: { Mode: 'INLINE' } },
+      },
+    }),
+    'M',
+    'ItemBatcher',
+  ],
+  [
+    'a .waitForTaskToken resource',
+    machine({ A: task({ Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken' }) }),
+    'A',
+    'Resource',
+  ],
+  [
+    'a .sync resource',
+    machine({ A: task({ Resource: 'arn:aws:states:::states:startExecution.sync:2' }) }),
+    'A',
+    'Resource',
+  ],
+  [
+    'Credentials',
+    machine({ A: task({ Credentials: { RoleArn: 'arn:aws:iam::000000000000:role/x' } }) }),
+    'A',
+    'Credentials',
+  ],
+  ['HeartbeatSeconds', machine({ A: task({ HeartbeatSeconds: 10 }) }), 'A', 'HeartbeatSeconds'],
+  [
+    'a resource no adapter serves',
+    machine({ A: task({ Resource: 'arn:aws:states:::sns:publish' }) }),
+    'A',
+    'Resource',
+  ],
+  [
+    'an asynchronous lambda:invoke',
+    machine({ A: task({ Parameters: { FunctionName: 'work', InvocationType: 'Event' } }) }),
+    'A',
+    'Parameters.InvocationType',
+  ],
+  [
+    'an intrinsic function in ItemSelector',
+    machine({
+      M: distributed({ ItemSelector: { 'id.$': "States.Format('x-{}', $$.Map.Item.Value.id)" } }),
+    }),
+    'M',
+    'ItemSelector',
+  ],
+  [
+    'an intrinsic function in BatchInput',
+    machine({
+      M: distributed({
+        ItemBatcher: { MaxItemsPerBatch: 2, BatchInput: { 'id.$': 'States.UUID()' } },
+      }),
+    }),
+    'M',
+    'ItemBatcher.BatchInput',
+  ],
+  [
+    'an unsupported field inside a Parallel branch',
+    machine({
+      P: {
+        Type: 'Parallel',
+        Branches: [machine({ Deep: task({ HeartbeatSeconds: 5 }) })],
+        End: true,
+      },
+    }),
+    'Deep',
+    'HeartbeatSeconds',
+  ],
+  [
+    'an unsupported field inside a Distributed Map processor',
+    machine({
+      M: distributed({
+        ItemProcessor: {
+          ...distributedProcessor,
+          States: { Inner: task({ Resource: 'arn:aws:states:::sqs:sendMessage' }) },
+        },
+      }),
+    }),
+    'Inner',
+    'Resource',
+  ],
+];
+
+describe('load-time checks', () => {
+  it.each(unsupported)(
+    'refuses %s, naming the state and the field',
+    (_feature, definition, stateName, field) => {
+      let error: unknown;
+      try {
+        engineFor(definition, { lambdas: [lambda('work', async () => null)] });
+      } catch (caught) {
+        error = caught;
+      }
+
+      expect(error).toBeInstanceOf(UnsupportedAslFeature);
+      const feature = error as UnsupportedAslFeature;
+      expect(feature.stateName).toBe(stateName);
+      expect(feature.field).toBe(field);
+      expect(
+        feature.message.startsWith(stateName ? `State "${stateName}": ` : 'State machine: '),
+      ).toBe(true);
+    },
+  );
+
+  it('says what to do about ItemReader in so many words', () => {
+    const definition = machine({
+      ConfirmPage: distributed({ ItemReader: { Resource: 'arn:aws:states:::s3:getObject' } }),
+    });
+
+    expect(() => engineFor(definition)).toThrow(
+      'State "ConfirmPage": ItemReader is not supported by the local runtime (only inline item arrays)',
+    );
+  });
+
+  it('refuses a definition that is not valid ASL with the validator findings', () => {
+    expect(() => engineFor(machine({ A: { Type: 'Pass', Next: 'Nowhere' } }))).toThrow(
+      InvalidAslDefinition,
+    );
+  });
+});
+
+describe('transform', () => {
+  it('gives every Task TimeoutSeconds = min(own, 99999999) clamped to 2147483 s', () => {
+    const engine = engineFor(
+      machine({
+        Own: task({ TimeoutSeconds: 35, Next: 'NoTimeout' }),
+        NoTimeout: task({ Next: 'Huge' }),
+        Huge: task({ TimeoutSeconds: 99999999 }),
+      }),
+    );
+
+    const states = engine.transformedDefinition.States as States;
+    expect(states.Own.TimeoutSeconds).toBe(35);
+    expect(states.NoTimeout.TimeoutSeconds).toBe(2147483);
+    expect(states.Huge.TimeoutSeconds).toBe(2147483);
+  });
+
+  it('replaces a DISTRIBUTED Map by a Task of the same name, I/O, Retry, Catch and transitions, without Parameters', () => {
+    const map = distributed({
+      InputPath: '$.page',
+      Parameters: { 'id.$': '$$.Map.Item.Value' },
+      ResultSelector: { 'results.$': '$' },
+      ResultPath: '$.pageResults',
+      OutputPath: '$.out',
+      Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 1 }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'After' }],
+      ItemBatcher: { MaxItemsPerBatch: 5 },
+      ToleratedFailurePercentage: 10,
+      Next: 'After',
+    });
+    delete (map as Record<string, unknown>).End;
+    const engine = engineFor(
+      machine({ Fan: map, After: { Type: 'Pass', End: true } }, { TimeoutSeconds: 600 }),
+    );
+
+    const transformed = engine.transformedDefinition;
+    expect(transformed.States.Fan).toEqual({
+      Type: 'Task',
+      Resource: DISTRIBUTED_MAP_RESOURCE,
+      TimeoutSeconds: 2147483,
+      InputPath: '$.page',
+      ResultSelector: { 'results.$': '$' },
+      ResultPath: '$.pageResults',
+      OutputPath: '$.out',
+      Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 1 }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'After' }],
+      Next: 'After',
+    });
+    expect(transformed.TimeoutSeconds).toBeUndefined(); // enforced by the engine itself
+  });
+
+  it('treats ResultPath "$" as the default (the library would store the result under a "$" key)', async () => {
+    const engine = engineFor(
+      machine({
+        A: task({ ResultPath: '$', Next: 'B' }),
+        B: task({
+          ResultPath: '$',
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: 'C' }],
+          Next: 'C',
+        }),
+        C: { Type: 'Pass', End: true },
+      }),
+      {
+        lambdas: [
+          lambda('work', async (event) => {
+            if ((event as { replaced?: boolean }).replaced)
+              throw namedError('Second', 'second call');
+            return { replaced: true };
+          }),
+        ],
+      },
+    );
+
+    const record = await run(engine, { original: true });
+
+    expect((engine.transformedDefinition.States as States).A).not.toHaveProperty('ResultPath');
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.output).toMatchObject({ Error: 'Second' }); // the Catch output replaced the input
+    expect(record.output).not.toHaveProperty('$');
+  });
+
+  it('scales retry intervals when asked, and only then', () => {
+    const retry = [{ ErrorEquals: ['X'], IntervalSeconds: 4, MaxDelaySeconds: 30, BackoffRate: 2 }];
+    const aws = engineFor(machine({ A: task({ Retry: retry }) }));
+    const fast = engineFor(machine({ A: task({ Retry: retry }) }), { retryIntervalScale: 0.5 });
+
+    expect((aws.transformedDefinition.States as States).A.Retry).toEqual(retry);
+    expect((fast.transformedDefinition.States as States).A.Retry).toEqual([
+      { ErrorEquals: ['X'], IntervalSeconds: 2, MaxDelaySeconds: 15, BackoffRate: 2 },
+    ]);
+  });
+});
+
+describe('the synthesized txconfirm definition', () => {
+  it('is accepted as CDK synthesized it, ConfirmPage becoming the Distributed Map runner', () => {
+    const { definition } = testStack();
+    const lambdas = Object.values(definition.functionsByArn).map((fn) =>
+      lambda(fn.functionName, async () => null, fn.timeoutSeconds ?? 3),
+    );
+
+    const engine = new LocalStepFunctions({ definition, lambdas });
+
+    const states = engine.transformedDefinition.States as States;
+    expect(states[STATE.ConfirmPage]).toMatchObject({
+      Type: 'Task',
+      Resource: DISTRIBUTED_MAP_RESOURCE,
+      ResultPath: '$.pageResults',
+      Next: STATE.FetchPage,
+    });
+    expect(states[STATE.ConfirmPage]).not.toHaveProperty('ItemProcessor');
+    expect(states[STATE.StartRun].TimeoutSeconds).toBe(
+      (definition.definition.States[STATE.StartRun] as Record<string, unknown>).TimeoutSeconds,
+    );
+    expect(engine.stateMachineArn).toBe(definition.stateMachineArn);
+    expect(functionArn('x')).toContain(':function:x'); // the helpers name functions as the stack does
+  });
+});
+
+describe('Node 20 polyfill', () => {
+  it('provides a spec-shaped Promise.withResolvers that the library can call', async () => {
+    const withResolvers = (
+      Promise as unknown as {
+        withResolvers: <T>() => {
+          promise: Promise<T>;
+          resolve: (v: T) => void;
+          reject: (e: unknown) => void;
+        };
+      }
+    ).withResolvers;
+    const descriptor = Object.getOwnPropertyDescriptor(Promise, 'withResolvers');
+
+    expect(typeof withResolvers).toBe('function');
+    expect(descriptor).toMatchObject({ enumerable: false, writable: true, configurable: true });
+    const ok = withResolvers.call(Promise);
+    ok.resolve(42);
+    await expect(ok.promise).resolves.toBe(42);
+    const ko = withResolvers.call(Promise);
+    ko.reject(new Error('no'));
+    await expect(ko.promise).rejects.toThrow('no');
+    class Sub extends Promise<unknown> {}
+    expect(withResolvers.call(Sub).promise).toBeInstanceOf(Sub);
+    expect(() => withResolvers.call({})).toThrow(TypeError);
+  });
+});

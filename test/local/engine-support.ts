@@ -1,0 +1,132 @@
+// Helpers for the engine conformance tests (test/local/engine-*.test.ts): small hand-made ASL
+// documents run by LocalStepFunctions with in-process LocalLambdas. They test the engine, not
+// the txconfirm workflow.
+import {
+  type ExecutionRecord,
+  type LocalLambda,
+  type LocalLambdaContext,
+  LocalStepFunctions,
+  type LocalStepFunctionsOptions,
+} from '../../local/engine';
+
+export const ACCOUNT = '000000000000';
+export const REGION = 'us-east-1';
+export const STATE_MACHINE_NAME = 'engine-test';
+export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
+
+export function functionArn(name: string): string {
+  return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+}
+
+/** A LocalLambda named `name` (timeout 10 s unless given). */
+export function lambda(
+  name: string,
+  invoke: (event: unknown, context: LocalLambdaContext) => Promise<unknown>,
+  timeoutSeconds = 10,
+): LocalLambda {
+  return { functionName: name, arn: functionArn(name), timeoutSeconds, invoke };
+}
+
+/** An engine over a hand-made definition; the caller closes it (afterEach(closeAll)). */
+export function engineFor(
+  definition: Record<string, unknown>,
+  options: Omit<LocalStepFunctionsOptions, 'definition'> = {},
+): LocalStepFunctions {
+  const engine = new LocalStepFunctions({
+    ...options,
+    definition: {
+      stateMachineArn: STATE_MACHINE_ARN,
+      stateMachineName: STATE_MACHINE_NAME,
+      definition: definition as never,
+    },
+  });
+  open.push(engine);
+  return engine;
+}
+
+const open: LocalStepFunctions[] = [];
+
+/** Closes every engine engineFor made (stops whatever a failed test left running). */
+export async function closeAll(): Promise<void> {
+  const engines = open.splice(0);
+  await Promise.all(engines.map((engine) => engine.close()));
+}
+
+/** Starts one execution and waits for its final record. */
+export async function run(
+  engine: LocalStepFunctions,
+  input: unknown = {},
+): Promise<ExecutionRecord> {
+  const { executionArn } = engine.startExecution({ input });
+  return engine.waitForExecution(executionArn);
+}
+
+/** A lambda:invoke Task state whose result is the handler's return value (OutputPath $.Payload). */
+export function invokeTask(
+  name: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: { FunctionName: functionArn(name), 'Payload.$': '$' },
+    OutputPath: '$.Payload',
+    ...extra,
+  };
+}
+
+/** A DISTRIBUTED Map over `$.items` whose children run one lambda:invoke of `fn`. */
+export function distributedMap(
+  fn: string,
+  fields: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    StartAt: 'Fan',
+    States: {
+      Fan: {
+        Type: 'Map',
+        ItemsPath: '$.items',
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+          StartAt: 'Work',
+          States: { Work: invokeTask(fn, { End: true }) },
+        },
+        End: true,
+        ...fields,
+      },
+    },
+  };
+}
+
+export function items(count: number): { id: string }[] {
+  return Array.from({ length: count }, (_, i) => ({ id: `tx-${i}` }));
+}
+
+/** Waits `ms` (unref'd: a handler left waiting after its test does not hold jest open). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Resolves when the signal aborts. */
+export function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/** Polls until `condition` holds (fails after `timeoutMs`). */
+export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(2);
+  }
+}
+
+/** An error with a Lambda-style name (what `errorType` becomes). */
+export function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}

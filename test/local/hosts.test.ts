@@ -1,0 +1,284 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createServer } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  DescribeTableCommand,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { startDynalite, type DynaliteHost } from '../../local/dynalite-host';
+import { startSecretsEndpoint } from '../../local/secrets-endpoint';
+import { testStack } from '../support/template';
+
+const REPO = path.resolve(__dirname, '../..');
+const stackTables = () => [...testStack().tables];
+const transactionsTable = () => testStack().tableNames.transactions;
+
+let tmp: string;
+const hosts: DynaliteHost[] = [];
+const started = async (options: Parameters<typeof startDynalite>[0]) => {
+  const host = await startDynalite(options);
+  hosts.push(host);
+  return host;
+};
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'txconfirm-hosts-'));
+});
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((host) => host.stop()));
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The error a start fails with (a host that starts after all is stopped, so nothing leaks). */
+const startError = async (options: Parameters<typeof startDynalite>[0]): Promise<unknown> => {
+  try {
+    await started(options);
+  } catch (err) {
+    return err;
+  }
+  return new Error('expected startDynalite to fail, it started');
+};
+
+const put = (host: DynaliteHost, id: string, table = transactionsTable()) =>
+  host.client.send(
+    new PutItemCommand({ TableName: table, Item: { id: { S: id }, status: { S: 'PENDING' } } }),
+  );
+const get = async (host: DynaliteHost, id: string, table = transactionsTable()) =>
+  (
+    await host.client.send(
+      new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true }),
+    )
+  ).Item;
+const tableNames = async (host: DynaliteHost) =>
+  ((await host.client.send(new ListTablesCommand({}))).TableNames ?? []).sort();
+
+describe('dynalite host', () => {
+  test('in memory: the stack tables and their GSIs are ACTIVE on a loopback endpoint', async () => {
+    const host = await started({ tables: stackTables() });
+    expect(host.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(host.dataDir).toBeUndefined();
+    expect(await tableNames(host)).toEqual(
+      stackTables()
+        .map((t) => t.TableName)
+        .sort(),
+    );
+    const { Table } = await host.client.send(
+      new DescribeTableCommand({ TableName: transactionsTable() }),
+    );
+    expect(Table?.TableStatus).toBe('ACTIVE');
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual([
+      testStack().tableNames.pendingIndex,
+    ]);
+    expect(Table?.GlobalSecondaryIndexes?.every((index) => index.IndexStatus === 'ACTIVE')).toBe(
+      true,
+    );
+
+    await put(host, 'tx-1');
+    expect(await get(host, 'tx-1')).toEqual({ id: { S: 'tx-1' }, status: { S: 'PENDING' } });
+    // Two in-memory hosts share nothing.
+    const other = await started({ tables: stackTables() });
+    expect(await get(other, 'tx-1')).toBeUndefined();
+  });
+
+  test('on disk: data survives a stop and restart; tables are created only once', async () => {
+    const dataDir = path.join(tmp, 'restart', 'nested');
+    const first = await started({ tables: stackTables(), dataDir });
+    expect(first.dataDir).toBe(dataDir);
+    await put(first, 'kept');
+    await first.stop();
+    await first.stop(); // idempotent
+
+    const second = await started({ tables: stackTables(), dataDir });
+    expect(await get(second, 'kept')).toBeDefined();
+    expect(await tableNames(second)).toEqual(
+      stackTables()
+        .map((t) => t.TableName)
+        .sort(),
+    );
+  });
+
+  test('a store used by another host in this process: DataDirInUse, free again after stop', async () => {
+    const dataDir = path.join(tmp, 'in-use');
+    const holder = await started({ tables: stackTables(), dataDir });
+    expect(await startError({ tables: stackTables(), dataDir })).toMatchObject({
+      name: 'DataDirInUse',
+      message: `${dataDir} is used by another txconfirm process`,
+    });
+    await put(holder, 'still-served');
+    expect(await get(holder, 'still-served')).toBeDefined();
+    await holder.stop();
+    const next = await started({ tables: stackTables(), dataDir });
+    expect(await get(next, 'still-served')).toBeDefined();
+  });
+
+  test('SIGKILL: another process holds the dir (DataDirInUse); after it is killed its writes are all there', async () => {
+    const dataDir = path.join(tmp, 'killed');
+    const ids = Array.from({ length: 50 }, (_, i) => `killed-${i}`);
+    const child = spawnWriter(dataDir, ids);
+    try {
+      await waitForLine(child, 'WROTE');
+      expect(await startError({ tables: stackTables(), dataDir })).toMatchObject({
+        name: 'DataDirInUse',
+        message: `${dataDir} is used by another txconfirm process`,
+      });
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const [, signal] = (await new Promise((resolve) =>
+      child.once('exit', (...args) => resolve(args)),
+    )) as [number | null, string | null];
+    expect(signal).toBe('SIGKILL');
+
+    // The OS released the LevelDB locks with the process: no stale lock, no lost write.
+    const host = await started({ tables: stackTables(), dataDir });
+    for (const id of ids)
+      expect(await get(host, id)).toEqual({
+        id: { S: id },
+        status: { S: 'PENDING' },
+      });
+  });
+
+  test('a data dir that is a file, or under a file: DataDirUnusable', async () => {
+    const file = path.join(tmp, 'a-file');
+    fs.writeFileSync(file, 'not a store');
+    expect(await startError({ tables: stackTables(), dataDir: file })).toMatchObject({
+      name: 'DataDirUnusable',
+      message: `${file} is not a directory; give a directory for the store`,
+    });
+    expect(
+      await startError({ tables: stackTables(), dataDir: path.join(file, 'below') }),
+    ).toMatchObject({ name: 'DataDirUnusable' });
+    expect(fs.readFileSync(file, 'utf8')).toBe('not a store');
+  });
+
+  test('a kept table with other keys than the stack defines: DataDirIncompatible, the dir stays usable', async () => {
+    const dataDir = path.join(tmp, 'incompatible');
+    const keyedBy = (attribute: string): CreateTableCommandInput => ({
+      TableName: 'things',
+      KeySchema: [{ AttributeName: attribute, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: attribute, AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    await (await startDynalite({ tables: [keyedBy('id')], dataDir })).stop();
+    expect(await startError({ tables: [keyedBy('pk')], dataDir })).toMatchObject({
+      name: 'DataDirIncompatible',
+      message: expect.stringContaining('table things in'),
+    });
+    const again = await started({ tables: [keyedBy('id')], dataDir });
+    expect(await tableNames(again)).toEqual(['things']);
+  });
+
+  test('listens on the given port; a taken port is DynaliteStartFailed', async () => {
+    const port = await freePort();
+    const host = await started({ tables: [], port });
+    expect(host.endpoint).toBe(`http://127.0.0.1:${port}`);
+    expect(await startError({ tables: [], port })).toMatchObject({
+      name: 'DynaliteStartFailed',
+      message: expect.stringContaining(`127.0.0.1:${port} is already in use`),
+    });
+    // A failed start on disk leaves the dir free.
+    const dataDir = path.join(tmp, 'port-taken');
+    expect(await startError({ tables: [], port, dataDir })).toMatchObject({
+      name: 'DynaliteStartFailed',
+    });
+    await started({ tables: [], dataDir });
+  });
+
+  test('after stop the endpoint refuses connections', async () => {
+    const host = await startDynalite({ tables: [] });
+    await host.stop();
+    await expect(fetch(host.endpoint)).rejects.toThrow();
+  });
+});
+
+describe('secrets endpoint (Secrets Manager stand-in)', () => {
+  test('GetSecretValue for known ids, ResourceNotFoundException otherwise, nothing else served', async () => {
+    const secrets = await startSecretsEndpoint({ 'provider/key': 'k-1' });
+    const client = new SecretsManagerClient({ endpoint: secrets.url, maxAttempts: 1 });
+    try {
+      expect(secrets.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const value = await client.send(new GetSecretValueCommand({ SecretId: 'provider/key' }));
+      expect(value.SecretString).toBe('k-1');
+      secrets.setSecret('provider/key', 'k-2');
+      expect(
+        (await client.send(new GetSecretValueCommand({ SecretId: 'provider/key' }))).SecretString,
+      ).toBe('k-2');
+      expect(secrets.reads('provider/key')).toBe(2);
+
+      await expect(
+        client.send(new GetSecretValueCommand({ SecretId: 'nope' })),
+      ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      await expect(
+        client.send(new DescribeSecretCommand({ SecretId: 'provider/key' })),
+      ).rejects.toMatchObject({ name: 'UnknownOperationException' });
+    } finally {
+      client.destroy();
+      await secrets.stop();
+      await secrets.stop();
+    }
+    await expect(fetch(secrets.url)).rejects.toThrow();
+  });
+});
+
+/** A separate Node process that starts a host on `dataDir`, writes `ids`, says WROTE and waits. */
+function spawnWriter(dataDir: string, ids: string[]): ChildProcess {
+  const script = `
+    const { PutItemCommand } = require('@aws-sdk/client-dynamodb');
+    const { startDynalite } = require(${JSON.stringify(path.join(REPO, 'local/dynalite-host.ts'))});
+    (async () => {
+      const host = await startDynalite({ tables: JSON.parse(process.env.TABLES), dataDir: process.env.DATA_DIR });
+      for (const id of JSON.parse(process.env.IDS)) {
+        await host.client.send(new PutItemCommand({
+          TableName: process.env.TABLE, Item: { id: { S: id }, status: { S: 'PENDING' } } }));
+      }
+      console.log('WROTE');
+      setInterval(() => undefined, 60000);
+    })().catch((err) => { console.error(String(err)); process.exit(1); });
+  `;
+  return spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      TABLES: JSON.stringify(stackTables()),
+      TABLE: transactionsTable(),
+      DATA_DIR: dataDir,
+      IDS: JSON.stringify(ids),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function waitForLine(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.split('\n').includes(line)) resolve();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.once('exit', (code) =>
+      reject(new Error(`writer exited (${code}) before ${line}: ${err}`)),
+    );
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

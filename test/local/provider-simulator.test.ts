@@ -1,0 +1,643 @@
+import * as fs from 'node:fs';
+import { Agent, request } from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  HttpPaymentProvider,
+  type ApiKeySource,
+} from '../../lambdas/adapters/http-payment-provider';
+import { classifyProviderResponse } from '../../lambdas/domain/classification';
+import {
+  startProviderSimulator,
+  type ProviderSimulator,
+  type ProviderSimulatorOptions,
+  type SimulatedCall,
+} from '../../local/provider-simulator';
+
+const API_KEY = 'sim-key';
+
+const running: ProviderSimulator[] = [];
+async function simulator(
+  options: Partial<ProviderSimulatorOptions> = {},
+): Promise<ProviderSimulator> {
+  const sim = await startProviderSimulator({ apiKey: API_KEY, ...options });
+  running.push(sim);
+  return sim;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((sim) => sim.stop()));
+});
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'txconfirm-sim-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+// ---- clients ----------------------------------------------------------------------------------
+
+const keySource = (key = API_KEY): ApiKeySource => ({
+  get: async () => key,
+  invalidate: () => undefined,
+});
+
+/** The production adapter, pointed at the simulator. */
+const adapter = (sim: ProviderSimulator, timeoutMs = 2000, key = API_KEY) =>
+  new HttpPaymentProvider({ baseUrl: sim.url, timeoutMs, apiKey: keySource(key) });
+
+const tx = (id: string, amount = 1250, currency = 'EUR') => ({
+  transactionId: id,
+  amount,
+  currency,
+});
+
+interface RawCall {
+  key?: string | null;
+  authorization?: string | null;
+  body?: unknown;
+  text?: string;
+  method?: string;
+  path?: string;
+}
+
+/** A hand-made request (headers and body as given). */
+async function raw(
+  sim: ProviderSimulator,
+  id: string,
+  call: RawCall = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  const key = call.key === undefined ? id : call.key;
+  if (key !== null) headers['Idempotency-Key'] = key;
+  const authorization = call.authorization === undefined ? `Bearer ${API_KEY}` : call.authorization;
+  if (authorization !== null) headers.Authorization = authorization;
+  const response = await fetch(`${sim.url}${call.path ?? '/v1/confirmations'}`, {
+    method: call.method ?? 'POST',
+    headers,
+    ...(call.method === 'GET' ? {} : { body: call.text ?? JSON.stringify(call.body ?? tx(id)) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: JSON.parse(text), headers: response.headers };
+}
+
+/** Many well-formed calls over keep-alive connections; resolves with each answer's status. */
+async function callMany(sim: ProviderSimulator, ids: string[], concurrency = 32): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const url = new URL('/v1/confirmations', sim.url);
+  const one = (id: string) =>
+    new Promise<void>((resolve) => {
+      const body = JSON.stringify(tx(id));
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(body),
+            'Idempotency-Key': id,
+            Authorization: `Bearer ${API_KEY}`,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve());
+        },
+      );
+      // A timed-out call is closed by the simulator without an answer.
+      req.on('error', () => resolve());
+      req.end(body);
+    });
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ids.length) await one(ids[next++]);
+    }),
+  );
+  agent.destroy();
+}
+
+const ids = (n: number, prefix = 'tx') => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+const outcomesByKey = (calls: readonly SimulatedCall[]) =>
+  new Map(calls.map((call) => [call.idempotencyKey, call.outcome]));
+
+// ---- tests ------------------------------------------------------------------------------------
+
+describe('knob validation', () => {
+  test.each<[Partial<ProviderSimulatorOptions>, string]>([
+    [{ rejectionRate: 2 }, 'rejectionRate must be 0..1, got 2'],
+    [{ transientErrorRate: -0.1 }, 'transientErrorRate must be 0..1, got -0.1'],
+    [{ timeoutRate: Number.NaN }, 'timeoutRate must be 0..1, got NaN'],
+    [{ latencyMs: -1 }, 'latencyMs must be 0..2147483647 ms, got -1'],
+    [{ jitterMs: Number.POSITIVE_INFINITY }, 'jitterMs must be 0..2147483647 ms, got Infinity'],
+    [{ timeoutHoldMs: 3e9 }, 'timeoutHoldMs must be 0..2147483647 ms, got 3000000000'],
+    [{ seed: 1.5 }, 'seed must be an integer, got 1.5'],
+    [{ port: 70_000 }, 'port must be an integer 0..65535, got 70000'],
+    [{ retryAfterSeconds: -3 }, 'retryAfterSeconds must be an integer 0..86400, got -3'],
+    [
+      { transientStatuses: [404] },
+      'transientStatuses must be a non-empty list of 429 and 500..599, got [404]',
+    ],
+    [
+      { rejectionStyle: 'maybe' as never },
+      `rejectionStyle must be 'body', 'status402' or 'mixed', got "maybe"`,
+    ],
+    [{ apiKey: '' }, 'apiKey must be a non-empty string'],
+  ])('%p -> %s', async (options, message) => {
+    await expect(startProviderSimulator({ apiKey: API_KEY, ...options })).rejects.toMatchObject({
+      name: 'InvalidSimulatorOption',
+      message,
+    });
+  });
+
+  test('configure() validates the same way and keeps the old knobs on error', async () => {
+    const sim = await simulator();
+    expect(() => sim.configure({ rejectionRate: 1.5 })).toThrow(
+      expect.objectContaining({
+        name: 'InvalidSimulatorOption',
+        message: 'rejectionRate must be 0..1, got 1.5',
+      }),
+    );
+    expect((await raw(sim, 'still-confirmed')).body).toMatchObject({ status: 'CONFIRMED' });
+  });
+});
+
+describe('knobs', () => {
+  test('all rates 0: every call is confirmed, each with its own reference', async () => {
+    const sim = await simulator({ seed: 5 });
+    await callMany(sim, ids(300));
+    const stats = sim.stats();
+    expect(stats.calls).toBe(300);
+    expect(stats.outcomes.confirmed).toBe(300);
+    expect(stats.finalOutcomes).toEqual({ confirmed: 300, rejected: 0 });
+    expect(stats.distinctKeys).toBe(300);
+    const references = sim.calls().map((call) => call.reference);
+    expect(new Set(references).size).toBe(300);
+    expect(references.every((ref) => /^pr_[0-9a-f]{16}$/.test(ref ?? ''))).toBe(true);
+  });
+
+  test('rejectionRate 1: every call is rejected; rejectionStyle picks 200 REJECTED or 402', async () => {
+    const mixed = await simulator({ rejectionRate: 1 });
+    await callMany(mixed, ids(200));
+    expect(mixed.stats().outcomes.rejected).toBe(200);
+    const statuses = mixed.calls().map((call) => call.status);
+    expect(statuses.filter((s) => s === 402).length).toBeGreaterThan(60);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(60);
+
+    const body = await simulator({ rejectionRate: 1, rejectionStyle: 'body' });
+    const answer = await raw(body, 'tx-body');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ status: 'REJECTED', reason: expect.any(String) });
+
+    const status402 = await simulator({ rejectionRate: 1, rejectionStyle: 'status402' });
+    const declined = await raw(status402, 'tx-402');
+    expect(declined.status).toBe(402);
+    expect(declined.body).toEqual({ reason: expect.any(String) });
+  });
+
+  test('transientErrorRate 1: only 5xx and 429 (with Retry-After), nothing final', async () => {
+    const sim = await simulator({ transientErrorRate: 1, retryAfterSeconds: 7 });
+    await callMany(sim, ids(200));
+    const stats = sim.stats();
+    expect(stats.outcomes.transient).toBe(200);
+    expect(stats.finalOutcomes).toEqual({ confirmed: 0, rejected: 0 });
+    const statuses = new Set(sim.calls().map((call) => call.status));
+    expect([...statuses].sort()).toEqual([429, 500, 502, 503]);
+
+    let limited: Awaited<ReturnType<typeof raw>> | undefined;
+    for (let i = 0; limited === undefined; i++) {
+      const answer = await raw(sim, `tx-429-${i}`);
+      if (answer.status === 429) limited = answer;
+    }
+    expect(limited.headers.get('retry-after')).toBe('7');
+  });
+
+  test('timeoutRate 1: no call is answered', async () => {
+    const sim = await simulator({ timeoutRate: 1, timeoutHoldMs: 5 });
+    await callMany(sim, ids(50));
+    const stats = sim.stats();
+    expect(stats.outcomes.timeout).toBe(50);
+    expect(sim.calls().every((call) => call.status === undefined)).toBe(true);
+  });
+
+  test('rates are honoured over 2,000 calls (seeded)', async () => {
+    const sim = await simulator({
+      seed: 42,
+      timeoutRate: 0.05,
+      timeoutHoldMs: 1,
+      transientErrorRate: 0.2,
+      rejectionRate: 0.1,
+    });
+    await callMany(sim, ids(2000));
+    const { outcomes, calls } = sim.stats();
+    expect(calls).toBe(2000);
+    const share = (n: number) => n / 2000;
+    // Each call: timeout with p = 0.05; else transient with p = 0.2; else rejected with p = 0.1.
+    expect(Math.abs(share(outcomes.timeout) - 0.05)).toBeLessThan(0.015);
+    expect(Math.abs(share(outcomes.transient) - 0.95 * 0.2)).toBeLessThan(0.025);
+    expect(Math.abs(share(outcomes.rejected) - 0.95 * 0.8 * 0.1)).toBeLessThan(0.02);
+    expect(outcomes.timeout + outcomes.transient + outcomes.rejected + outcomes.confirmed).toBe(
+      2000,
+    );
+  });
+
+  test('the same seed gives every key the same outcomes, whatever the arrival order', async () => {
+    const knobs = { seed: 9, transientErrorRate: 0.3, rejectionRate: 0.2 };
+    const forward = await simulator(knobs);
+    await callMany(forward, ids(400), 1);
+    const backward = await simulator(knobs);
+    await callMany(backward, ids(400).reverse(), 50);
+    const other = await simulator({ ...knobs, seed: 10 });
+    await callMany(other, ids(400), 50);
+
+    const a = outcomesByKey(forward.calls());
+    expect(outcomesByKey(backward.calls())).toEqual(a);
+    expect(outcomesByKey(other.calls())).not.toEqual(a);
+    const refs = (sim: ProviderSimulator) =>
+      sim
+        .calls()
+        .map((call) => `${call.idempotencyKey}=${call.reference ?? call.reason ?? ''}`)
+        .sort();
+    expect(refs(backward)).toEqual(refs(forward));
+  });
+
+  test('latency and jitter delay each answer', async () => {
+    const sim = await simulator({ latencyMs: 40, jitterMs: 60, seed: 3 });
+    const durations = await Promise.all(
+      ids(20).map(async (id) => {
+        const started = performance.now();
+        await raw(sim, id);
+        return performance.now() - started;
+      }),
+    );
+    expect(Math.min(...durations)).toBeGreaterThanOrEqual(39);
+    expect(Math.max(...durations)).toBeLessThan(1000);
+    expect(Math.max(...durations) - Math.min(...durations)).toBeGreaterThan(10);
+  });
+
+  test('configure() changes knobs for later calls', async () => {
+    const sim = await simulator({ transientErrorRate: 1 });
+    expect((await raw(sim, 'tx-1')).status).toBeGreaterThanOrEqual(429);
+    sim.configure({ transientErrorRate: 0 });
+    expect((await raw(sim, 'tx-1')).body).toMatchObject({ status: 'CONFIRMED' });
+  });
+});
+
+describe('idempotency', () => {
+  test('a transient failure, then success, then every later call replays that reference', async () => {
+    const sim = await simulator();
+    sim.script('tx-1', { outcome: 'transient' });
+    const provider = adapter(sim);
+
+    const first = classifyProviderResponse(await provider.confirm(tx('tx-1')));
+    expect(first.outcome).toBe('transient');
+    const second = classifyProviderResponse(await provider.confirm(tx('tx-1')));
+    expect(second).toMatchObject({ outcome: 'confirmed', providerRef: expect.any(String) });
+    for (let i = 0; i < 3; i++) {
+      expect(classifyProviderResponse(await provider.confirm(tx('tx-1')))).toEqual(second);
+    }
+    expect(sim.calls().map((call) => [call.outcome, call.replayed])).toEqual([
+      ['transient', false],
+      ['confirmed', false],
+      ['confirmed', true],
+      ['confirmed', true],
+      ['confirmed', true],
+    ]);
+    expect(sim.stats()).toMatchObject({
+      calls: 5,
+      replays: 3,
+      distinctKeys: 1,
+      finalOutcomes: { confirmed: 1, rejected: 0 },
+    });
+    expect(sim.finalOutcome('tx-1')).toEqual({
+      outcome: 'confirmed',
+      reference: (second as { providerRef: string }).providerRef,
+    });
+  });
+
+  test('with random knobs a key never changes its final outcome', async () => {
+    const sim = await simulator({ seed: 4, transientErrorRate: 0.5, rejectionRate: 0.5 });
+    const keys = ids(100);
+    for (let round = 0; round < 4; round++) await callMany(sim, keys, 20);
+    const finals = new Map<string, string>();
+    for (const call of sim.calls()) {
+      if (call.outcome !== 'confirmed' && call.outcome !== 'rejected') continue;
+      const seen = `${call.outcome}:${call.reference ?? call.reason}`;
+      expect(finals.get(call.idempotencyKey) ?? seen).toBe(seen);
+      finals.set(call.idempotencyKey, seen);
+    }
+    const { finalOutcomes, replays } = sim.stats();
+    expect(finalOutcomes.confirmed + finalOutcomes.rejected).toBe(finals.size);
+    expect(replays).toBeGreaterThan(100);
+  });
+
+  test('a rejection is replayed too, with its reason and status', async () => {
+    const sim = await simulator({ rejectionRate: 1, rejectionStyle: 'status402' });
+    const first = await raw(sim, 'tx-r');
+    sim.configure({ rejectionRate: 0 });
+    const again = await raw(sim, 'tx-r');
+    expect(again).toMatchObject({ status: 402, body: first.body });
+    expect(sim.calls()[1]).toMatchObject({ replayed: true, outcome: 'rejected' });
+  });
+
+  test('a timed-out call has acted: the retry replays its outcome (timeoutsAct)', async () => {
+    const sim = await simulator({ timeoutRate: 1, timeoutHoldMs: 5000 });
+    const provider = adapter(sim, 100);
+    expect(await provider.confirm(tx('tx-t'))).toEqual({ kind: 'network', code: 'TIMEOUT' });
+    sim.configure({ timeoutRate: 0 });
+    const retry = await provider.confirm(tx('tx-t'));
+    expect(classifyProviderResponse(retry)).toMatchObject({ outcome: 'confirmed' });
+    expect(sim.calls().map((call) => [call.outcome, call.replayed])).toEqual([
+      ['timeout', false],
+      ['confirmed', true],
+    ]);
+  });
+
+  test('timeoutsAct false: the retry is decided afresh', async () => {
+    const sim = await simulator({ timeoutRate: 1, timeoutHoldMs: 5000, timeoutsAct: false });
+    const provider = adapter(sim, 100);
+    await provider.confirm(tx('tx-t'));
+    sim.configure({ timeoutRate: 0 });
+    await provider.confirm(tx('tx-t'));
+    expect(sim.calls().map((call) => [call.outcome, call.replayed])).toEqual([
+      ['timeout', false],
+      ['confirmed', false],
+    ]);
+  });
+
+  test('the same key with another amount or currency is refused (400), not charged again', async () => {
+    const sim = await simulator();
+    await raw(sim, 'tx-1');
+    const reused = await raw(sim, 'tx-1', { body: tx('tx-1', 999) });
+    expect(reused).toMatchObject({
+      status: 400,
+      body: { reason: 'IDEMPOTENCY_KEY_REUSED: this key was used with 1250 EUR' },
+    });
+    expect(sim.stats().finalOutcomes.confirmed).toBe(1);
+  });
+
+  test('a concurrent call for a key still being processed gets 409 (transient)', async () => {
+    // The second call arrives 20 ms into the first one's 300 ms of processing.
+    const sim = await simulator({ latencyMs: 300 });
+    const provider = adapter(sim);
+    const [first, second] = await Promise.all([
+      provider.confirm(tx('tx-c')),
+      new Promise((resolve) => setTimeout(resolve, 20)).then(() => provider.confirm(tx('tx-c'))),
+    ]);
+    expect(classifyProviderResponse(first).outcome).toBe('confirmed');
+    expect(second).toMatchObject({ kind: 'http', status: 409 });
+    expect(classifyProviderResponse(second).outcome).toBe('transient');
+    expect(sim.stats().outcomes['in-progress']).toBe(1);
+  });
+
+  test('conflictWhileInFlight false: concurrent calls both get the first final outcome', async () => {
+    const sim = await simulator({ latencyMs: 50, conflictWhileInFlight: false });
+    const [a, b] = await Promise.all([raw(sim, 'tx-c'), raw(sim, 'tx-c')]);
+    expect(a.body).toEqual(b.body);
+    expect(sim.stats()).toMatchObject({ replays: 1, finalOutcomes: { confirmed: 1 } });
+  });
+});
+
+describe('auth and bad requests', () => {
+  test('a missing or wrong key is 401, recorded, and decides nothing', async () => {
+    const sim = await simulator();
+    expect(await raw(sim, 'tx-1', { authorization: null })).toMatchObject({ status: 401 });
+    expect(await raw(sim, 'tx-1', { authorization: 'Bearer wrong' })).toMatchObject({
+      status: 401,
+    });
+    expect(await raw(sim, 'tx-1', { authorization: API_KEY })).toMatchObject({ status: 401 });
+    expect(sim.calls().map((call) => [call.hasAuthorization, call.authorized])).toEqual([
+      [false, false],
+      [true, false],
+      [true, false],
+    ]);
+    expect(sim.calls().every((call) => call.transactionId === 'tx-1')).toBe(true);
+    expect(sim.stats().outcomes.unauthorized).toBe(3);
+
+    const ok = await raw(sim, 'tx-1');
+    expect(ok.body).toMatchObject({ status: 'CONFIRMED' });
+    expect(sim.calls()[3].replayed).toBe(false);
+    // The adapter with a wrong key: systemic (our credentials are wrong).
+    const wrong = await adapter(sim, 2000, 'wrong').confirm(tx('tx-2'));
+    expect(classifyProviderResponse(wrong).outcome).toBe('systemic');
+  });
+
+  test.each<[string, RawCall, string]>([
+    ['a body that is not JSON', { text: '{oops' }, 'body must be JSON'],
+    [
+      'no transactionId',
+      { body: { amount: 1, currency: 'EUR' } },
+      'transactionId must be a non-empty string',
+    ],
+    [
+      'a fractional amount',
+      { body: tx('tx-1', 12.5) },
+      'amount must be a positive integer (minor units)',
+    ],
+    ['a zero amount', { body: tx('tx-1', 0) }, 'amount must be a positive integer (minor units)'],
+    [
+      'a lower-case currency',
+      { body: tx('tx-1', 100, 'eur') },
+      'currency must be an ISO 4217 code',
+    ],
+    ['no Idempotency-Key', { key: null }, 'the Idempotency-Key header is required'],
+    [
+      'an Idempotency-Key other than the transaction id',
+      { key: 'tx-2' },
+      'Idempotency-Key must equal transactionId',
+    ],
+  ])('%s: 400 with the reason', async (_name, call, reason) => {
+    const sim = await simulator();
+    expect(await raw(sim, 'tx-1', call)).toMatchObject({ status: 400, body: { reason } });
+    expect(sim.stats()).toMatchObject({
+      outcomes: { 'bad-request': 1 },
+      distinctKeys: 0,
+      finalOutcomes: { confirmed: 0, rejected: 0 },
+    });
+  });
+
+  test('another route is 404, another method 405', async () => {
+    const sim = await simulator();
+    expect(await raw(sim, 'tx-1', { path: '/v2/confirmations' })).toMatchObject({
+      status: 404,
+    });
+    const get = await raw(sim, 'tx-1', { method: 'GET' });
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+  });
+
+  test('the adapter classifies a 400 as permanent', async () => {
+    const sim = await simulator();
+    const response = await adapter(sim).confirm(tx('tx-1', 0));
+    expect(classifyProviderResponse(response)).toMatchObject({
+      outcome: 'permanent',
+      error: 'PROVIDER_HTTP_400: amount must be a positive integer (minor units)',
+    });
+  });
+});
+
+describe('timeouts', () => {
+  test('the real HTTP adapter times out and classifies it transient; stop() frees the held socket', async () => {
+    const sim = await simulator({ timeoutRate: 1, timeoutHoldMs: 30_000 });
+    const started = performance.now();
+    const response = await adapter(sim, 150).confirm(tx('tx-1'));
+    expect(response).toEqual({ kind: 'network', code: 'TIMEOUT' });
+    expect(classifyProviderResponse(response)).toMatchObject({ outcome: 'transient' });
+    expect(performance.now() - started).toBeLessThan(1000);
+    const stopping = performance.now();
+    await sim.stop();
+    expect(performance.now() - stopping).toBeLessThan(1000);
+  });
+
+  test('after timeoutHoldMs the socket is closed without an answer', async () => {
+    const sim = await simulator({ timeoutRate: 1, timeoutHoldMs: 80 });
+    const started = performance.now();
+    const response = await adapter(sim, 5000).confirm(tx('tx-1'));
+    const elapsed = performance.now() - started;
+    expect(response.kind).toBe('network');
+    expect(response).not.toEqual({ kind: 'network', code: 'TIMEOUT' });
+    expect(elapsed).toBeGreaterThanOrEqual(75);
+    expect(elapsed).toBeLessThan(2000);
+    expect(classifyProviderResponse(response).outcome).toBe('transient');
+  });
+});
+
+describe('the real HTTP adapter against each outcome', () => {
+  test.each<[string, Partial<ProviderSimulatorOptions>, object]>([
+    ['confirmed', {}, { outcome: 'confirmed', providerRef: expect.stringMatching(/^pr_/) }],
+    [
+      'rejected (200 REJECTED)',
+      { rejectionRate: 1, rejectionStyle: 'body' },
+      { outcome: 'rejected', reason: expect.any(String) },
+    ],
+    [
+      'rejected (402)',
+      { rejectionRate: 1, rejectionStyle: 'status402' },
+      { outcome: 'rejected', reason: expect.any(String) },
+    ],
+    [
+      'transient 5xx',
+      { transientErrorRate: 1, transientStatuses: [503] },
+      { outcome: 'transient', error: expect.stringContaining('503') },
+    ],
+    [
+      'transient 429 with Retry-After',
+      { transientErrorRate: 1, transientStatuses: [429], retryAfterSeconds: 12 },
+      { outcome: 'transient', retryAfterSeconds: 12 },
+    ],
+    ['timeout', { timeoutRate: 1, timeoutHoldMs: 5000 }, { outcome: 'transient' }],
+  ])('%s', async (_name, knobs, classification) => {
+    const sim = await simulator(knobs);
+    const response = await adapter(sim, 300).confirm(tx('tx-1'));
+    expect(classifyProviderResponse(response)).toMatchObject(classification);
+  });
+});
+
+describe('script hook', () => {
+  test('per-id steps run in order, then the default step, then the knobs', async () => {
+    const sim = await simulator();
+    const seen: string[] = [];
+    sim.script(
+      'tx-1',
+      { status: 500 },
+      { outcome: 'rejected' },
+      { before: () => void seen.push('before') },
+    );
+    expect((await raw(sim, 'tx-1')).status).toBe(500);
+    expect((await raw(sim, 'tx-1')).body).toMatchObject({ reason: expect.any(String) });
+    // Final: the third step never runs, the rejection is replayed.
+    expect((await raw(sim, 'tx-1')).body).toMatchObject({ reason: expect.any(String) });
+    expect(seen).toEqual([]);
+
+    sim.setDefault((id) => ({ status: 200, body: { status: 'CONFIRMED', reference: `r-${id}` } }));
+    expect((await raw(sim, 'tx-2')).body).toEqual({ status: 'CONFIRMED', reference: 'r-tx-2' });
+    sim.setDefault(undefined);
+    expect((await raw(sim, 'tx-3')).body).toMatchObject({
+      reference: expect.stringMatching(/^pr_/),
+    });
+  });
+
+  test('drop and raw bodies reach the adapter as a network error and an unknown 2xx', async () => {
+    const sim = await simulator();
+    sim.script('tx-1', { drop: true }, { status: 200, rawBody: '<html>' });
+    const provider = adapter(sim);
+    expect((await provider.confirm(tx('tx-1'))).kind).toBe('network');
+    expect(await provider.confirm(tx('tx-1'))).toEqual({
+      kind: 'http',
+      status: 200,
+      body: '<html>',
+    });
+    // Neither was final: the next call is decided by the knobs.
+    expect(classifyProviderResponse(await provider.confirm(tx('tx-1'))).outcome).toBe('confirmed');
+    expect(sim.stats().outcomes).toMatchObject({ dropped: 1, other: 1, confirmed: 1 });
+  });
+
+  test('reset() forgets calls, counters, outcomes and scripts', async () => {
+    const sim = await simulator();
+    sim.script('tx-2', { status: 503 });
+    await raw(sim, 'tx-1');
+    sim.reset();
+    expect(sim.calls()).toEqual([]);
+    expect(sim.stats()).toMatchObject({ calls: 0, distinctKeys: 0, replays: 0 });
+    expect(sim.finalOutcome('tx-1')).toBeUndefined();
+    expect((await raw(sim, 'tx-2')).status).toBe(200);
+    expect(sim.calls()[0].replayed).toBe(false);
+  });
+});
+
+describe('call records and the call log', () => {
+  test('every call is recorded with its fields, and appended to the JSONL log', async () => {
+    const file = path.join(tmp, 'logs', 'nested', 'calls.jsonl');
+    const first = await simulator({ callLogFile: file, seed: 2 });
+    await raw(first, 'tx-1');
+    await raw(first, 'tx-1');
+    await raw(first, 'tx-2', { authorization: null });
+    expect(first.calls()).toEqual([
+      expect.objectContaining({
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        idempotencyKey: 'tx-1',
+        transactionId: 'tx-1',
+        authorized: true,
+        status: 200,
+        outcome: 'confirmed',
+        replayed: false,
+        reference: expect.stringMatching(/^pr_/),
+      }),
+      expect.objectContaining({ idempotencyKey: 'tx-1', replayed: true, outcome: 'confirmed' }),
+      expect.objectContaining({ transactionId: 'tx-2', authorized: false, status: 401 }),
+    ]);
+    await first.stop();
+
+    // A restarted simulator appends to the same log.
+    const second = await simulator({ callLogFile: file, seed: 2 });
+    await raw(second, 'tx-3');
+    await second.stop();
+
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as SimulatedCall).transactionId)).toEqual([
+      'tx-1',
+      'tx-1',
+      'tx-2',
+      'tx-3',
+    ]);
+    expect(JSON.parse(lines[0])).toEqual(JSON.parse(JSON.stringify(first.calls()[0])));
+  });
+
+  test('recordCalls false keeps counters only', async () => {
+    const sim = await simulator({ recordCalls: false });
+    await callMany(sim, ids(20));
+    expect(sim.calls()).toEqual([]);
+    expect(sim.stats().outcomes.confirmed).toBe(20);
+  });
+
+  test('an unwritable call log is refused at start', async () => {
+    const file = path.join(tmp, 'not-a-dir');
+    fs.writeFileSync(file, '');
+    await expect(
+      startProviderSimulator({ apiKey: API_KEY, callLogFile: path.join(file, 'calls.jsonl') }),
+    ).rejects.toMatchObject({
+      name: 'InvalidSimulatorOption',
+      message: expect.stringContaining('cannot be written'),
+    });
+  });
+});

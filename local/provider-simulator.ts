@@ -87,6 +87,13 @@ export interface ProviderSimulatorOptions {
   readonly reference?: (idempotencyKey: string, attempt: number) => string;
   /** Append every call to this JSON Lines file (the directory is created). */
   readonly callLogFile?: string;
+  /**
+   * The provider's own memory of final outcomes, kept in this JSON Lines file and reloaded at
+   * start: a real provider outlives our process, so after a crash of the local runtime a retried
+   * key must still get its first outcome (no double charge). Appended synchronously, before the
+   * answer is sent.
+   */
+  readonly outcomeStoreFile?: string;
   /** Keep every call in memory for `calls()`; counters are kept either way. @default true */
   readonly recordCalls?: boolean;
 }
@@ -213,7 +220,7 @@ export type DefaultStep = ProviderStep | ((transactionId: string) => ProviderSte
 /** The knobs that configure() may change while the simulator runs. */
 export type ProviderSimulatorKnobs = Omit<
   ProviderSimulatorOptions,
-  'apiKey' | 'port' | 'callLogFile' | 'recordCalls'
+  'apiKey' | 'port' | 'callLogFile' | 'recordCalls' | 'outcomeStoreFile'
 >;
 
 export interface ProviderSimulator {
@@ -258,6 +265,7 @@ interface ResolvedOptions {
   seed: number;
   reference: (idempotencyKey: string, attempt: number) => string;
   callLogFile: string | undefined;
+  outcomeStoreFile: string | undefined;
   recordCalls: boolean;
 }
 
@@ -366,6 +374,7 @@ export function resolveSimulatorOptions(options: ProviderSimulatorOptions): Reso
     seed,
     reference: options.reference ?? ((key, attempt) => defaultReference(seed, key, attempt)),
     callLogFile: options.callLogFile,
+    outcomeStoreFile: options.outcomeStoreFile,
     recordCalls: options.recordCalls ?? true,
   };
 }
@@ -509,6 +518,34 @@ export async function startProviderSimulator(
   return startServer(options);
 }
 
+/** Final outcomes a previous process stored; a torn last line (a kill mid-append) is ignored. */
+function loadOutcomeStore(file: string): Map<string, StoredOutcome> {
+  const outcomes = new Map<string, StoredOutcome>();
+  let text: string;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  } catch (err) {
+    throw new InvalidSimulatorOption(
+      `outcomeStoreFile ${file} cannot be read: ${(err as Error).message}`,
+    );
+  }
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let entry: ({ key: string } & StoredOutcome) | undefined;
+    try {
+      entry = JSON.parse(line) as { key: string } & StoredOutcome;
+    } catch {
+      continue;
+    }
+    if (typeof entry?.key === 'string' && !outcomes.has(entry.key)) {
+      const { key, ...outcome } = entry;
+      outcomes.set(key, outcome);
+    }
+  }
+  return outcomes;
+}
+
 async function openCallLog(file: string): Promise<fs.WriteStream> {
   try {
     await fsp.mkdir(path.dirname(file), { recursive: true });
@@ -627,14 +664,24 @@ async function startServer(options: ProviderSimulatorOptions): Promise<ProviderS
   const store = (request: ValidRequest, answer: Answer) => {
     const final = finalOf(answer);
     if (final === undefined || stored.has(request.key)) return;
-    stored.set(request.key, {
+    const outcome: StoredOutcome = {
       answer,
       amount: request.amount,
       currency: request.currency,
       final,
-    });
+    };
+    stored.set(request.key, outcome);
+    if (o.outcomeStoreFile !== undefined) {
+      fs.appendFileSync(
+        o.outcomeStoreFile,
+        `${JSON.stringify({ key: request.key, ...outcome })}\n`,
+      );
+    }
     finals[final.outcome] += 1;
   };
+  if (o.outcomeStoreFile !== undefined) {
+    for (const [key, outcome] of loadOutcomeStore(o.outcomeStoreFile)) stored.set(key, outcome);
+  }
 
   const hold = (res: ServerResponse) => {
     const socket = res.socket;

@@ -130,6 +130,7 @@ export class LocalRuntime {
       ...options.provider,
       apiKey,
       callLogFile: dataDir ? path.join(dataDir, 'provider-calls.jsonl') : undefined,
+      outcomeStoreFile: dataDir ? path.join(dataDir, 'provider-outcomes.jsonl') : undefined,
     });
     closers.push(() => provider.stop());
 
@@ -147,6 +148,10 @@ export class LocalRuntime {
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
       // No X-Ray daemon here: tracing stays off instead of logging a failed send per segment.
       POWERTOOLS_TRACE_ENABLED: 'false',
+      // As on Lambda, the shell's Powertools settings do not leak into the functions: what the
+      // stack sets, else Powertools' defaults (logs at INFO, metrics on; both go to the log file).
+      POWERTOOLS_LOG_LEVEL: environment.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+      POWERTOOLS_METRICS_DISABLED: environment.POWERTOOLS_METRICS_DISABLED ?? 'false',
     });
 
     const lambdas = loadLocalLambdas(stack, logStream, options.isolateModules);

@@ -99,7 +99,44 @@ describe('npm start (bin/txconfirm-local.ts)', () => {
       FAILED: 0,
       OTHER: 0,
     });
-    expect(fs.existsSync(report.logFile as string)).toBe(true);
+    // Handler logs went to the file (structured, with correlation keys), not over the output.
+    const logLines = fs
+      .readFileSync(report.logFile as string, 'utf8')
+      .trim()
+      .split('\n');
+    const completed = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.message === 'transaction completed');
+    expect(completed.length).toBe(300);
+    expect(completed[0]).toMatchObject({ transactionId: expect.any(String) });
+    expect(r.stdout).not.toContain('transaction completed');
+  });
+
+  it('--schedule runs on the stack schedule until Ctrl-C, then stops gracefully with exit 0', async () => {
+    const scheduled = start([
+      '--schedule',
+      '--transactions',
+      '100',
+      '--provider-latency-ms',
+      '0',
+      '--json',
+    ]);
+    let out = '';
+    scheduled.child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('\n')) {
+      if (Date.now() > deadline) throw new Error('no run summary from --schedule');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    scheduled.child.kill('SIGINT');
+    const r = await scheduled.done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/Schedule rate\(5 minutes\)/);
+    const reports = r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { status: string; store: Record<string, number> });
+    expect(reports[0]).toMatchObject({ status: 'SUCCEEDED', store: { PENDING: 0 } });
   });
 
   it('SIGKILL mid-run with --data-dir: the restart marks the execution ABORTED, frees the lock and finishes the job', async () => {
@@ -134,6 +171,25 @@ describe('npm start (bin/txconfirm-local.ts)', () => {
     expect(report.store.PENDING).toBe(0);
     expect(report.store.CONFIRMED + report.store.REJECTED + report.store.FAILED).toBe(2000);
     expect(report.store.OTHER).toBe(0);
+
+    // No double charge across the crash: every key the provider saw (in both processes) kept one
+    // final outcome, and every transaction got exactly one.
+    const finals = new Map<string, Set<string>>();
+    for (const line of fs.readFileSync(callLog, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      let call: { idempotencyKey?: string; outcome?: string; reference?: string };
+      try {
+        call = JSON.parse(line) as typeof call;
+      } catch {
+        continue; // the killed process may have torn its last line
+      }
+      if (call.outcome !== 'confirmed' && call.outcome !== 'rejected') continue;
+      const set = finals.get(call.idempotencyKey!) ?? new Set<string>();
+      set.add(`${call.outcome}:${call.reference ?? ''}`);
+      finals.set(call.idempotencyKey!, set);
+    }
+    expect(finals.size).toBe(2000);
+    expect([...finals.values()].filter((set) => set.size !== 1)).toEqual([]);
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 });

@@ -641,3 +641,24 @@ describe('call records and the call log', () => {
     });
   });
 });
+
+describe('outcome store (the provider outlives a crash of the local runtime)', () => {
+  it('replays a key confirmed by a previous simulator process with the same reference', async () => {
+    const outcomeStoreFile = path.join(tmp, 'outcomes', 'provider-outcomes.jsonl');
+    const before = await simulator({ outcomeStoreFile, rejectionRate: 0 });
+    const first = classifyProviderResponse(await adapter(before).confirm(tx('tx-crash-1')));
+    expect(first.outcome).toBe('confirmed');
+    await before.stop();
+    // A torn last line, as a kill in the middle of an append leaves it, is ignored.
+    fs.appendFileSync(outcomeStoreFile, '{"key":"tx-torn"');
+
+    // Even with every fresh call now rejected, the stored key keeps its first outcome.
+    const after = await simulator({ outcomeStoreFile, rejectionRate: 1 });
+    const again = classifyProviderResponse(await adapter(after).confirm(tx('tx-crash-1')));
+    expect(again).toEqual(first);
+    expect(after.calls()[0]).toMatchObject({ replayed: true, outcome: 'confirmed' });
+    expect(after.stats().finalOutcomes).toEqual({ confirmed: 0, rejected: 0 });
+    const fresh = classifyProviderResponse(await adapter(after).confirm(tx('tx-crash-2')));
+    expect(fresh.outcome).toBe('rejected');
+  });
+});

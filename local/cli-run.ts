@@ -7,7 +7,7 @@ import Table from 'cli-table3';
 import type { BatchResult } from '../lambdas/contracts';
 import type { LocalRunOptions } from './cli-options';
 import { type RunOutcome, LocalRuntime, type StoreCounts } from './runtime';
-import { nextFireTime, scheduleFromTemplate } from './schedule';
+import { LocalScheduler } from './scheduler';
 
 /** The machine-readable summary (`--json`). */
 export interface RunReport {
@@ -93,58 +93,56 @@ async function runSchedule(
   options: LocalRunOptions,
   progress: Progress,
 ): Promise<number> {
-  const schedule = scheduleFromTemplate(runtime.stack.template);
-  const next = nextFireTime(schedule.expression);
   if (options.transactions > 0) await runtime.seedTransactions(options.transactions);
+  let failures = 0;
+  const running = new Set<Promise<void>>();
+  const scheduler = new LocalScheduler(runtime, {
+    fireAtStart: true,
+    onFire: (execution) => {
+      const started = Date.now();
+      const done = runtime
+        .storeCounts()
+        .then((before) => progress.start(before.PENDING))
+        .then(() => runtime.waitForRun(execution.executionArn))
+        .then(async (outcome) => {
+          progress.stop();
+          const report = await buildReport(runtime, outcome, 0, Date.now() - started);
+          printReport(report, options.json);
+          if (report.status !== 'SUCCEEDED' && report.status !== 'SKIPPED') failures += 1;
+          const next = scheduler.nextFireTime();
+          if (next) process.stderr.write(`Next run at ${next.toISOString()}\n`);
+        });
+      running.add(done);
+      void done.finally(() => running.delete(done));
+    },
+  });
   process.stderr.write(
-    `Schedule ${schedule.expression} (from the synthesized stack; ${schedule.state} on AWS). Ctrl-C stops after the running execution.\n`,
+    `Schedule ${scheduler.expression} (from the synthesized stack). Ctrl-C stops after the running execution.\n`,
   );
 
   let stopping = false;
-  let current: string | undefined;
-  let wake: (() => void) | undefined;
-  const onSigint = () => {
-    if (stopping) {
-      // Second Ctrl-C: abort the running execution (conditional writes: still nothing lost).
-      if (current) runtime.engine.stopExecution(current, { error: 'Interrupted' });
-      return;
-    }
-    stopping = true;
-    process.stderr.write(
-      '\nStopping after the running execution (Ctrl-C again to abort it; nothing is lost either way)\n',
-    );
-    wake?.();
-  };
-  process.on('SIGINT', onSigint);
-  let failures = 0;
-  try {
-    let fireAt = new Date();
-    while (!stopping) {
-      const before = await runtime.storeCounts();
-      const started = Date.now();
-      const execution = runtime.startRun(schedule.input);
-      current = execution.executionArn;
-      progress.start(before.PENDING);
-      const outcome = await runtime.waitForRun(execution.executionArn);
-      progress.stop();
-      current = undefined;
-      const report = await buildReport(runtime, outcome, 0, Date.now() - started);
-      printReport(report, options.json);
-      if (report.status !== 'SUCCEEDED' && report.status !== 'SKIPPED') failures += 1;
-      fireAt = next(fireAt);
-      while (fireAt.getTime() <= Date.now()) fireAt = next(fireAt);
-      if (stopping) break;
-      process.stderr.write(`Next run at ${fireAt.toISOString()}\n`);
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        const timer = setTimeout(resolve, fireAt.getTime() - Date.now());
-        timer.unref?.();
+  await new Promise<void>((resolve) => {
+    const onSigint = () => {
+      if (stopping) {
+        // Second Ctrl-C: abort what runs (conditional writes: still nothing lost).
+        for (const e of runtime.engine.listExecutions({ statusFilter: 'RUNNING' })) {
+          runtime.engine.stopExecution(e.executionArn, { error: 'Interrupted' });
+        }
+        return;
+      }
+      stopping = true;
+      process.stderr.write(
+        '\nStopping after the running execution (Ctrl-C again to abort it; nothing is lost either way)\n',
+      );
+      scheduler.stop();
+      void Promise.all([...running]).then(() => {
+        process.off('SIGINT', onSigint);
+        resolve();
       });
-      wake = undefined;
-    }
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+    };
+    process.on('SIGINT', onSigint);
+    scheduler.start();
+  });
   return failures === 0 ? 0 : 1;
 }
 

@@ -179,5 +179,10 @@ export class TxconfirmStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TransactionsTableName', { value: this.transactionsTable.tableName });
     new CfnOutput(this, 'RunsTableName', { value: this.runsTable.tableName });
+    // Read by the operator CLI (ops/target.ts): the pending index and its shard count for
+    // `txc pending` / `txc requeue`, the schedule for `txc schedule pause|resume`.
+    new CfnOutput(this, 'PendingIndexName', { value: this.transactionsTable.pendingIndexName });
+    new CfnOutput(this, 'PendingShardCount', { value: String(config.shardCount) });
+    new CfnOutput(this, 'ScheduleName', { value: this.schedule.schedule.scheduleName });
   }
 }

@@ -20,7 +20,7 @@ export interface LocalRunOptions {
 export const DEFAULT_TRANSACTIONS = 10_000;
 export const MAX_TRANSACTIONS = 1_000_000;
 
-const integer =
+export const integer =
   (flag: string, min: number, max: number) =>
   (value: string): number => {
     const n = Number(value);
@@ -30,7 +30,7 @@ const integer =
     return n;
   };
 
-const rate =
+export const rate =
   (flag: string) =>
   (value: string): number => {
     const n = Number(value);

@@ -86,7 +86,13 @@ export class LocalRuntime {
     readonly ddb: DynamoDBDocumentClient,
     readonly logFile: string,
     private readonly closers: (() => Promise<void>)[],
+    private readonly storeEndpoint: string,
   ) {}
+
+  /** The loopback URL of the embedded DynamoDB (dynalite), for operator tools. */
+  get dynamodbEndpoint(): string {
+    return this.storeEndpoint;
+  }
 
   static async start(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
     const closers: (() => Promise<void>)[] = [];
@@ -167,6 +173,10 @@ export class LocalRuntime {
       dynamoDbClient: store.client,
       executionStore,
       retryIntervalScale: options.retryIntervalScale ?? 1,
+      roleArn: resolveIntrinsics(
+        stack.template,
+        stack.template.Resources[stack.definition.stateMachineLogicalId].Properties?.RoleArn,
+      ) as string | undefined,
       onMapChildCompleted: (child) => {
         const output = child.output as BatchResult | undefined;
         options.onBatch?.(child.error === undefined ? output : undefined, child.items);
@@ -197,7 +207,15 @@ export class LocalRuntime {
     const ddb = DynamoDBDocumentClient.from(store.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const runtime = new LocalRuntime(stack, engine, provider, ddb, logFile, closers);
+    const runtime = new LocalRuntime(
+      stack,
+      engine,
+      provider,
+      ddb,
+      logFile,
+      closers,
+      store.endpoint,
+    );
     if (dataDir) runtime.indexRepairs = await runtime.repairPendingIndex();
     return runtime;
   }

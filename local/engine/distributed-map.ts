@@ -24,6 +24,10 @@
  *   difference is the child's execution ARN (`…:express:…` vs `…:execution:…`); both run with the
  *   same engine semantics (Express's at-least-once and 5-minute limit are not emulated).
  *
+ * - A MapRunObserver (optional, per run) sees the Map Run: started (items, child executions,
+ *   limits), every child started and settled, and how it ended (SUCCEEDED, FAILED, ABORTED). The
+ *   engine passes one for its top-level executions only (history events, DescribeMapRun).
+ *
  * Cost per item: one ItemSelector evaluation (if any) and, when batching, one JSON.stringify for
  * the byte count; items are otherwise passed by reference (the library clones each child's input
  * once, as JSON semantics require). No event log is retained per child.
@@ -60,6 +64,32 @@ export interface MapChildCompleted {
   readonly items: number;
   readonly output?: unknown;
   readonly error?: ErrorOutput;
+}
+
+/** How a Map Run ended. */
+export type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+
+/** What a Map Run is, once its items are known (DescribeMapRun's configuration fields). */
+export interface MapRunStart {
+  readonly totalItems: number;
+  /** Child executions (batches) the items make. */
+  readonly childExecutions: number;
+  /** MaxConcurrency as configured (0: no limit, as AWS reports it). */
+  readonly maxConcurrency: number;
+  readonly toleratedFailurePercentage: number;
+  readonly toleratedFailureCount: number;
+}
+
+/** Observes one Map Run (the engine: history events, DescribeMapRun / ListMapRuns). */
+export interface MapRunObserver {
+  /** Before the first child starts. */
+  started(run: MapRunStart): void;
+  /** A child execution of `items` items started. */
+  childStarted(items: number): void;
+  /** A child execution settled, before the Map Run decides what follows. */
+  childSettled(items: number, outcome: 'succeeded' | 'failed' | 'timedOut'): void;
+  /** Once: how the Map Run ended (children still running at that point were aborted). */
+  finished(status: Exclude<MapRunStatus, 'RUNNING'>, error?: ErrorOutput): void;
 }
 
 /** A child execution started by the runner. */
@@ -146,7 +176,7 @@ export class DistributedMapRunner {
   }
 
   /** Serves the stand-in Task: `input` is the Map's effective input (after InputPath). */
-  run(input: unknown, run: RunScope): Promise<unknown[]> {
+  run(input: unknown, run: RunScope, observer?: MapRunObserver): Promise<unknown[]> {
     if (run.cancellation.aborted) {
       return Promise.reject(cancelledError(run.cancellation.reason ?? 'cancelled'));
     }
@@ -158,11 +188,22 @@ export class DistributedMapRunner {
       );
     }
     const selected = this.selectItems(items, input, context);
-    const maxConcurrency = this.resolveConcurrency(input, context);
+    const configuredConcurrency = this.configuredConcurrency(input, context);
+    const maxConcurrency =
+      configuredConcurrency === 0
+        ? MAX_CHILDREN_IN_FLIGHT
+        : Math.min(configuredConcurrency, MAX_CHILDREN_IN_FLIGHT);
     const children = this.batching
       ? this.batch(selected, this.batching, input, context)
       : selected.map((item, i) => ({ input: item, start: i, size: 1 }));
-    return this.runChildren(children, selected.length, maxConcurrency, run);
+    observer?.started({
+      totalItems: selected.length,
+      childExecutions: children.length,
+      maxConcurrency: configuredConcurrency,
+      toleratedFailurePercentage: this.toleratedPercentage ?? 0,
+      toleratedFailureCount: this.toleratedCount ?? 0,
+    });
+    return this.runChildren(children, selected.length, maxConcurrency, run, observer);
   }
 
   private selectItems(
@@ -182,11 +223,11 @@ export class DistributedMapRunner {
     return selected;
   }
 
-  private resolveConcurrency(input: unknown, context: unknown): number {
-    const value = this.maxConcurrency
+  /** MaxConcurrency as configured; 0 (or absent) means no limit of its own. */
+  private configuredConcurrency(input: unknown, context: unknown): number {
+    return this.maxConcurrency
       ? resolveNumber(this.stateName, this.maxConcurrency, input, context, 0)
       : 0;
-    return value === 0 ? MAX_CHILDREN_IN_FLIGHT : Math.min(value, MAX_CHILDREN_IN_FLIGHT);
   }
 
   private batch(
@@ -248,9 +289,13 @@ export class DistributedMapRunner {
     totalItems: number,
     maxConcurrency: number,
     run: RunScope,
+    observer: MapRunObserver | undefined,
   ): Promise<unknown[]> {
     const results = new Array<unknown>(children.length);
-    if (children.length === 0) return Promise.resolve(results);
+    if (children.length === 0) {
+      observer?.finished('SUCCEEDED');
+      return Promise.resolve(results);
+    }
     const mapScope = run.cancellation.child();
     const arns = childArnFactory(run.context, this.stateName, this.executionType);
     const parentContext = run.context;
@@ -261,16 +306,21 @@ export class DistributedMapRunner {
       let failedItems = 0;
       let finished = false;
 
-      const finish = (error?: Error) => {
+      const finish = (error?: Error, status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' = 'FAILED') => {
         finished = true;
         stopWatching();
         mapScope.dispose();
-        if (error) reject(error);
-        else resolve(results);
+        if (error) {
+          observer?.finished(status, errorOutput(error));
+          reject(error);
+        } else {
+          observer?.finished('SUCCEEDED');
+          resolve(results);
+        }
       };
       // The execution was stopped (or its own Map was cancelled): stop everything below.
       const stopWatching = mapScope.whenAborted((reason) => {
-        if (!finished) finish(cancelledError(reason));
+        if (!finished) finish(cancelledError(reason), 'ABORTED');
       });
 
       const settle = (
@@ -285,6 +335,14 @@ export class DistributedMapRunner {
         const child = children[index];
         results[index] = error ?? output;
         if (error) failedItems += child.size;
+        observer?.childSettled(
+          child.size,
+          error === undefined
+            ? 'succeeded'
+            : error.Error === 'States.Timeout'
+              ? 'timedOut'
+              : 'failed',
+        );
         this.report({
           executionArn: run.executionArn,
           stateName: this.stateName,
@@ -294,14 +352,15 @@ export class DistributedMapRunner {
         if (error && this.exceeded(failedItems, totalItems)) {
           finished = true;
           stopWatching();
+          const failure = new TaskFailure(
+            'States.ExceedToleratedFailureThreshold',
+            `The specified tolerated failure threshold was exceeded: ${failedItems} of ${totalItems} items failed (${this.thresholdText()}); last failure: ${error.Error}`,
+          );
+          // Before the abort: the children still running count as aborted by this failure.
+          observer?.finished('FAILED', errorOutput(failure));
           mapScope.abort('States.ExceedToleratedFailureThreshold');
           mapScope.dispose();
-          reject(
-            new TaskFailure(
-              'States.ExceedToleratedFailureThreshold',
-              `The specified tolerated failure threshold was exceeded: ${failedItems} of ${totalItems} items failed (${this.thresholdText()}); last failure: ${error.Error}`,
-            ),
-          );
+          reject(failure);
           return;
         }
         launch();
@@ -321,6 +380,7 @@ export class DistributedMapRunner {
           },
           StateMachine: childStateMachine(parentContext, this.stateName),
         };
+        observer?.childStarted(children[index].size);
         let child: ChildExecution;
         try {
           child = this.startChild(children[index].input, {

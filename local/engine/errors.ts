@@ -36,6 +36,7 @@ export class StepFunctionsApiError extends Error {
       | 'ExecutionAlreadyExists'
       | 'ExecutionDoesNotExist'
       | 'InvalidArn'
+      | 'ResourceNotFound'
       | 'EngineClosed',
     message: string,
   ) {

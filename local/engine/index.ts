@@ -16,7 +16,13 @@ export {
   InMemoryExecutionStore,
 } from './execution-store';
 export { type LocalLambda, type LocalLambdaContext, lambdaContext } from './resources';
-export type { MapChildCompleted } from './distributed-map';
+export type { MapChildCompleted, MapRunStatus } from './distributed-map';
+export {
+  type HistoryEvent,
+  MAX_HISTORY_EVENTS,
+  type MapRunCounts,
+  type MapRunRecord,
+} from './history';
 export { DISTRIBUTED_MAP_RESOURCE } from './definition';
 export {
   type ErrorOutput,

@@ -1,7 +1,7 @@
 /**
  * LocalStepFunctions: one synthesized state machine, run in-process with the Step Functions
- * execution API (StartExecution, DescribeExecution, ListExecutions, StopExecution) around
- * aws-local-stepfunctions. DESIGN.md §6.
+ * execution API (StartExecution, DescribeExecution, ListExecutions, StopExecution,
+ * GetExecutionHistory, DescribeMapRun, ListMapRuns) around aws-local-stepfunctions. DESIGN.md §6.
  *
  * Construction checks the definition (UnsupportedAslFeature naming the state and field, then
  * asl-validator), plans it (definition.ts: the mechanical transform) and compiles every Task into
@@ -13,7 +13,9 @@
  *   flight (they see their AbortSignal); nothing new starts;
  * - records go to the ExecutionStore at start and end; onExecutionStatusChange runs after every
  *   terminal transition (the lead wires it to the lock-release handler, as the EventBridge rule
- *   does on AWS), and waitForExecution resolves after it.
+ *   does on AWS), and waitForExecution resolves after it;
+ * - each top-level execution keeps its history (history.ts: Step Functions' event shapes, at most
+ *   25,000 events, in memory; the most recent finished ones are retained) and its Map Runs.
  *
  * Deviations from AWS that the engine knows of are listed in local/engine/README.md.
  */
@@ -24,7 +26,11 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition, SynthesizedDefinition } from '../synthesized-definition';
 import { CancellationScope } from './cancellation';
 import { type MachinePlan, MAX_TIMER_SECONDS, planStateMachine } from './definition';
-import { DistributedMapRunner, type MapChildCompleted } from './distributed-map';
+import {
+  DistributedMapRunner,
+  type MapChildCompleted,
+  type MapRunObserver,
+} from './distributed-map';
 import { InvalidAslDefinition, StepFunctionsApiError, cancelledError, errorOutput } from './errors';
 import {
   type ExecutionRecord,
@@ -32,6 +38,17 @@ import {
   type ExecutionStore,
   InMemoryExecutionStore,
 } from './execution-store';
+import {
+  ExecutionHistory,
+  ExecutionRecorder,
+  type HistoryEvent,
+  MAX_HISTORY_EVENTS,
+  type MapRunRecord,
+  type TaskResourceInfo,
+  copyMapRun,
+  payloadFields,
+  taskResourceInfo,
+} from './history';
 import {
   type AdapterDependencies,
   LambdaRegistry,
@@ -70,6 +87,18 @@ export interface LocalStepFunctionsOptions {
   readonly onError?: (error: unknown, context: string) => void;
   /** How long close() waits for task handlers that ignore their abort signal. @default 5000 */
   readonly closeGraceMs?: number;
+  /**
+   * Events in one execution's history; reaching it fails the execution (States.Runtime), as on
+   * AWS. @default 25,000
+   */
+  readonly maxHistoryEvents?: number;
+  /**
+   * Histories (and Map Runs) kept for finished executions, oldest dropped first: at most
+   * `executions` of them and `payloadChars` characters of inputs/outputs in all (the newest is
+   * always kept). A dropped or pre-restart history reads as its start and end events only.
+   * @default { executions: 1000, payloadChars: 64 Mi }
+   */
+  readonly historyRetention?: { readonly executions?: number; readonly payloadChars?: number };
 }
 
 export interface StartExecutionRequest {
@@ -95,6 +124,9 @@ type MutableRecord = { -readonly [K in keyof ExecutionRecord]: ExecutionRecord[K
 interface ActiveExecution {
   readonly record: MutableRecord;
   readonly scope: CancellationScope;
+  readonly recorder: ExecutionRecorder;
+  /** Settles when the library's event log of the run closed (the history is complete). */
+  historyDone?: Promise<void>;
   /** JSON text of the input: each run gets its own parse, the record keeps its own. */
   readonly inputText: string;
   started: boolean;
@@ -117,9 +149,25 @@ export class LocalStepFunctions {
   private readonly active = new Map<string, ActiveExecution>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly arnPrefix: string;
-  private readonly roleArn: string;
+  private readonly mapRunArnPrefix: string;
+  private readonly region: string;
   private readonly recovery: Promise<ExecutionRecord[]>;
   private closed = false;
+  /** Histories of running executions and of the retained finished ones. */
+  private readonly histories = new Map<string, ExecutionHistory>();
+  /** Finished executions whose history is retained, oldest first. */
+  private readonly retainedHistories: string[] = [];
+  private retainedPayloadChars = 0;
+  private readonly mapRuns = new Map<string, MapRunRecord>();
+  private readonly mapRunsByExecution = new Map<string, string[]>();
+  /** The top-level run's Task states and DISTRIBUTED Maps, as their history events show them. */
+  private readonly topLevelTasks = new Map<string, TaskResourceInfo>();
+  private readonly topLevelDistributedMaps = new Set<string>();
+
+  /** `$$.Execution.RoleArn` and the ExecutionStarted event's roleArn. */
+  readonly roleArn: string;
+  /** When this engine was created (DescribeStateMachine's creationDate, locally). */
+  readonly creationDate = new Date();
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
     const { definition, stateMachineArn, stateMachineName } = options.definition;
@@ -127,6 +175,8 @@ export class LocalStepFunctions {
     this.stateMachineName = stateMachineName;
     const [, partition, , region, account] = stateMachineArn.split(':');
     this.arnPrefix = `arn:${partition}:states:${region}:${account}:execution:${stateMachineName}`;
+    this.mapRunArnPrefix = `arn:${partition}:states:${region}:${account}:mapRun:${stateMachineName}`;
+    this.region = region;
     this.roleArn =
       options.roleArn ?? `arn:${partition}:iam::${account}:role/${stateMachineName}-role`;
 
@@ -145,6 +195,20 @@ export class LocalStepFunctions {
       track: (work) => this.track(work),
     };
     this.root = this.compile(this.plan, deps);
+    for (const task of this.plan.tasks) {
+      if (task.distributedMap) {
+        this.topLevelDistributedMaps.add(task.stateName);
+      } else {
+        const timeout = task.state.TimeoutSeconds;
+        this.topLevelTasks.set(
+          task.stateName,
+          taskResourceInfo(
+            String(task.state.Resource),
+            typeof timeout === 'number' ? timeout : undefined,
+          ),
+        );
+      }
+    }
 
     this.store = options.executionStore ?? new InMemoryExecutionStore();
     this.recovery = this.reportRecovered(this.loadStored());
@@ -188,9 +252,44 @@ export class LocalStepFunctions {
     };
     let resolveDone!: (record: ExecutionRecord) => void;
     const done = new Promise<ExecutionRecord>((resolve) => (resolveDone = resolve));
+    // Room for ExecutionStarted and the terminal event at least.
+    const limit = Math.max(2, this.options.maxHistoryEvents ?? MAX_HISTORY_EVENTS);
+    const history = new ExecutionHistory(limit, () =>
+      this.finalize(
+        execution,
+        'FAILED',
+        {
+          error: 'States.Runtime',
+          cause: `The execution reached the maximum number of events in its history (${history.limit})`,
+        },
+        true,
+      ),
+    );
+    history.add(
+      'ExecutionStarted',
+      'executionStartedEventDetails',
+      { ...payloadFields('input', record.input), roleArn: this.roleArn },
+      record.startDate,
+    );
+    this.histories.set(executionArn, history);
     const execution: ActiveExecution = {
       record,
       scope: new CancellationScope(),
+      recorder: new ExecutionRecorder({
+        executionArn,
+        stateMachineArn: this.stateMachineArn,
+        region: this.region,
+        history,
+        tasks: this.topLevelTasks,
+        distributedMaps: this.topLevelDistributedMaps,
+        newMapRunArn: (stateName) => `${this.mapRunArnPrefix}/${stateName}:${randomUUID()}`,
+        onMapRun: (mapRun) => {
+          this.mapRuns.set(mapRun.mapRunArn, mapRun);
+          const list = this.mapRunsByExecution.get(executionArn) ?? [];
+          list.push(mapRun.mapRunArn);
+          this.mapRunsByExecution.set(executionArn, list);
+        },
+      }),
       inputText,
       started: false,
       finalized: false,
@@ -228,6 +327,60 @@ export class LocalStepFunctions {
       });
     }
     return { ...record };
+  }
+
+  /**
+   * GetExecutionHistory: the execution's events, oldest first. An execution whose history is not
+   * kept (it ran before a restart, or was dropped by historyRetention) reads as its
+   * ExecutionStarted and terminal events.
+   */
+  getExecutionHistory(executionArn: string): HistoryEvent[] {
+    const record = this.recordOf(executionArn);
+    const history = this.histories.get(executionArn);
+    if (history) return history.events();
+    const events: HistoryEvent[] = [
+      {
+        timestamp: record.startDate,
+        type: 'ExecutionStarted',
+        id: 1,
+        previousEventId: 0,
+        executionStartedEventDetails: {
+          ...payloadFields('input', record.input),
+          roleArn: this.roleArn,
+        },
+      },
+    ];
+    if (record.status !== 'RUNNING') {
+      const terminal = terminalEvent(record);
+      events.push({
+        timestamp: record.stopDate ?? record.startDate,
+        type: terminal.type,
+        id: 2,
+        previousEventId: 1,
+        ...(Object.keys(terminal.details).length > 0
+          ? { [terminal.detailsKey]: terminal.details }
+          : {}),
+      });
+    }
+    return events;
+  }
+
+  /** ListMapRuns: the Map Runs an execution started, oldest first (copies). */
+  listMapRuns(executionArn: string): MapRunRecord[] {
+    this.recordOf(executionArn);
+    return (this.mapRunsByExecution.get(executionArn) ?? []).flatMap((arn) => {
+      const mapRun = this.mapRuns.get(arn);
+      return mapRun ? [copyMapRun(mapRun)] : [];
+    });
+  }
+
+  /** DescribeMapRun (a copy); ResourceNotFound for an unknown (or no longer retained) Map Run. */
+  describeMapRun(mapRunArn: string): MapRunRecord {
+    const mapRun = this.mapRuns.get(mapRunArn);
+    if (!mapRun) {
+      throw new StepFunctionsApiError('ResourceNotFound', `Resource not found: '${mapRunArn}'`);
+    }
+    return copyMapRun(mapRun);
   }
 
   /** Resolves with the execution's final record, after onExecutionStatusChange ran. */
@@ -306,8 +459,9 @@ export class LocalStepFunctions {
       );
     }
     const started = this.root.run(JSON.parse(execution.inputText) as unknown, run, {
-      drainEvents: true,
+      recorder: execution.recorder,
     });
+    execution.historyDone = started.events;
     started.result.then(
       (output) => {
         if (execution.scope.aborted) return;
@@ -325,10 +479,12 @@ export class LocalStepFunctions {
     );
   }
 
+  /** `byEngine`: the engine ends it (not the library run): what is in flight was aborted. */
   private finalize(
     execution: ActiveExecution,
     status: Exclude<ExecutionStatus, 'RUNNING'>,
     fields: Partial<Pick<ExecutionRecord, 'output' | 'error' | 'cause'>>,
+    byEngine = false,
   ): void {
     if (execution.finalized) return;
     execution.finalized = true;
@@ -337,15 +493,57 @@ export class LocalStepFunctions {
     record.status = status;
     record.stopDate = new Date();
     Object.assign(record, fields);
+    const terminal = terminalEvent(record);
+    execution.recorder.end(
+      terminal.type,
+      terminal.detailsKey,
+      terminal.details,
+      record.stopDate,
+      byEngine || status === 'ABORTED' || status === 'TIMED_OUT',
+    );
     // Stops the library run, Distributed Map children and handlers (a no-op after success).
     execution.scope.abort(`execution ${status}`);
     const snapshot: ExecutionRecord = { ...record };
     void (async () => {
+      await this.historyComplete(execution);
       await this.save(snapshot);
       await this.notify(snapshot);
       this.active.delete(record.executionArn);
       execution.resolveDone({ ...record });
     })();
+  }
+
+  /** Waits (briefly) for the library's event log to close, then seals and retains the history. */
+  private async historyComplete(execution: ActiveExecution): Promise<void> {
+    if (execution.historyDone) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 1000);
+      });
+      await Promise.race([execution.historyDone, grace]);
+      clearTimeout(timer);
+    }
+    execution.recorder.seal();
+    const executionArn = execution.record.executionArn;
+    const history = this.histories.get(executionArn);
+    if (!history) return;
+    this.retainedHistories.push(executionArn);
+    this.retainedPayloadChars += history.payloadChars;
+    const retention = this.options.historyRetention;
+    const maxExecutions = retention?.executions ?? 1000;
+    const maxChars = retention?.payloadChars ?? 64 * 1024 * 1024;
+    while (
+      this.retainedHistories.length > maxExecutions ||
+      (this.retainedPayloadChars > maxChars && this.retainedHistories.length > 1)
+    ) {
+      const dropped = this.retainedHistories.shift() as string;
+      this.retainedPayloadChars -= this.histories.get(dropped)?.payloadChars ?? 0;
+      this.histories.delete(dropped);
+      for (const mapRunArn of this.mapRunsByExecution.get(dropped) ?? []) {
+        this.mapRuns.delete(mapRunArn);
+      }
+      this.mapRunsByExecution.delete(dropped);
+    }
   }
 
   /** Loads the store; executions left RUNNING become ABORTED (in memory, at once). */
@@ -430,7 +628,7 @@ export class LocalStepFunctions {
   // ---- compiling ----------------------------------------------------------------------------
 
   private compile(plan: MachinePlan, deps: AdapterDependencies): CompiledMachine {
-    const handlers: [string, TaskHandler][] = [];
+    const handlers: CompiledHandler[] = [];
     for (const task of plan.tasks) {
       if (task.distributedMap) {
         const processor = this.compile(task.distributedMap.processor, deps);
@@ -440,12 +638,63 @@ export class LocalStepFunctions {
           (input, run) => ({ result: processor.run(input, run).result }),
           this.options.onMapChildCompleted,
         );
-        handlers.push([task.stateName, async (input, run) => runner.run(input, run)]);
+        handlers.push({
+          name: task.stateName,
+          distributedMap: true,
+          serve: async (input, run, observer) => runner.run(input, run, observer),
+        });
       } else {
-        handlers.push([task.stateName, createTaskHandler(task.stateName, task.state, deps)]);
+        const serve: TaskHandler = createTaskHandler(task.stateName, task.state, deps);
+        handlers.push({ name: task.stateName, distributedMap: false, serve });
       }
     }
     return new CompiledMachine(plan, handlers, this.options.retryIntervalOverrides);
+  }
+}
+
+/** What a Task state of a planned machine is served by. */
+interface CompiledHandler {
+  readonly name: string;
+  /** The stand-in of a DISTRIBUTED Map (served by the Distributed Map runner). */
+  readonly distributedMap: boolean;
+  readonly serve: (input: unknown, run: RunScope, observer?: MapRunObserver) => Promise<unknown>;
+}
+
+/** The terminal history event of a finished execution (shared by live and stored executions). */
+function terminalEvent(record: ExecutionRecord): {
+  type: string;
+  detailsKey: string;
+  details: Record<string, unknown>;
+} {
+  const failure = {
+    ...(record.error !== undefined ? { error: record.error } : {}),
+    ...(record.cause !== undefined ? { cause: record.cause } : {}),
+  };
+  switch (record.status) {
+    case 'SUCCEEDED':
+      return {
+        type: 'ExecutionSucceeded',
+        detailsKey: 'executionSucceededEventDetails',
+        details: payloadFields('output', record.output),
+      };
+    case 'TIMED_OUT':
+      return {
+        type: 'ExecutionTimedOut',
+        detailsKey: 'executionTimedOutEventDetails',
+        details: failure,
+      };
+    case 'ABORTED':
+      return {
+        type: 'ExecutionAborted',
+        detailsKey: 'executionAbortedEventDetails',
+        details: failure,
+      };
+    default:
+      return {
+        type: 'ExecutionFailed',
+        detailsKey: 'executionFailedEventDetails',
+        details: failure,
+      };
   }
 }
 
@@ -455,7 +704,7 @@ class CompiledMachine {
 
   constructor(
     plan: MachinePlan,
-    private readonly handlers: readonly [string, TaskHandler][],
+    private readonly handlers: readonly CompiledHandler[],
     private readonly retryIntervalOverrides:
       Readonly<Record<string, number | number[]>> | undefined,
   ) {
@@ -466,18 +715,30 @@ class CompiledMachine {
 
   /**
    * Runs once in `run`'s scope; aborting the scope aborts the run. Rejects once aborted.
-   * `drainEvents` consumes the library's event log as it grows (a long execution would otherwise
-   * keep every state's input and output until it ends); a short-lived Distributed Map child's
-   * log is simply dropped with it.
+   * With a `recorder` (top-level executions) the library's event log is consumed as it grows
+   * into the execution's history (a long execution would otherwise keep every state's input and
+   * output in the library until it ends) and the task handlers are wrapped to record their task
+   * events; `events` settles when the log closed. A short-lived Distributed Map child's log is
+   * simply dropped with it.
    */
   run(
     input: unknown,
     run: RunScope,
-    options: { drainEvents?: boolean } = {},
-  ): { result: Promise<unknown> } {
+    options: { recorder?: ExecutionRecorder } = {},
+  ): { result: Promise<unknown>; events?: Promise<void> } {
+    const recorder = options.recorder;
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [name, handler] of this.handlers) {
-      taskResourceLocalHandlers[name] = (taskInput) => handler(taskInput, run);
+    for (const handler of this.handlers) {
+      const { name, serve } = handler;
+      if (!recorder) {
+        taskResourceLocalHandlers[name] = (taskInput) => serve(taskInput, run);
+      } else if (handler.distributedMap) {
+        taskResourceLocalHandlers[name] = (taskInput) =>
+          recorder.distributedMap(name, (observer) => serve(taskInput, run, observer));
+      } else {
+        taskResourceLocalHandlers[name] = (taskInput) =>
+          recorder.task(name, taskInput, () => serve(taskInput, run));
+      }
     }
     const execution = this.machine.run(input as never, {
       overrides: {
@@ -489,7 +750,9 @@ class CompiledMachine {
       context: run.context,
       noThrowOnAbort: true,
     });
-    if (options.drainEvents) void drain(execution.eventLogs);
+    const events = recorder
+      ? recorder.consume(execution.eventLogs).catch(() => undefined)
+      : undefined;
     const unsubscribe = run.cancellation.whenAborted(() => execution.abort());
     const result = execution.result.then(
       (output) => {
@@ -502,7 +765,7 @@ class CompiledMachine {
         throw error;
       },
     );
-    return { result };
+    return { result, events };
   }
 }
 
@@ -571,13 +834,6 @@ function validateAsl(definition: AslDefinition): void {
     });
   } catch (error) {
     throw new InvalidAslDefinition((error as Error).message);
-  }
-}
-
-async function drain(events: AsyncGenerator<unknown>): Promise<void> {
-  for (;;) {
-    const { done } = await events.next();
-    if (done) return;
   }
 }
 

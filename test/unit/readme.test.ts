@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLASSIFICATION_TABLE } from '../../lambdas/domain/classification';
+import { parseExecutionInput } from '../../lambdas/domain/execution-input';
 
 const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -33,5 +34,19 @@ describe('README', () => {
   it('shows the two set-up commands', () => {
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm test');
+  });
+});
+
+describe('README execution inputs', () => {
+  it('every copy-paste console input passes the execution input schema', () => {
+    const start = readme.indexOf('## Execution input');
+    const end = readme.indexOf('\n## ', start + 1);
+    const blocks = [...readme.slice(start, end).matchAll(/```json\n([\s\S]*?)```/g)].map(
+      (m) => m[1],
+    );
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    for (const block of blocks) {
+      expect(() => parseExecutionInput(JSON.parse(block))).not.toThrow();
+    }
   });
 });

@@ -1,0 +1,335 @@
+/**
+ * `txc`, the operator CLI (commander). Every command takes the target flags (`--local
+ * [--endpoint URL]` or `--stage NAME [--region R] [--profile P]`) and `--json`. Exit codes: 0 ok,
+ * 1 failure, 2 usage error (the message names the flag). Errors print as `Name: message`.
+ *
+ * bin/txc.ts builds the program here and may register more commands on it (`local serve`) before
+ * running it with `runTxc`: subcommands inherit the output and exit handling, and an action
+ * wrapped in `txcAction` sets the exit code by returning it.
+ */
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { errorParts } from '../lambdas/domain/errors';
+import { failedCommand } from './commands/failed';
+import { pendingCommand } from './commands/pending';
+import { requeueCommand, checkRequeueOptions } from './commands/requeue';
+import { runsCommand } from './commands/runs';
+import { SCHEDULE_ACTIONS, scheduleCommand, type ScheduleAction } from './commands/schedule';
+import { prepareStart, startCommand, type StartOptions } from './commands/start';
+import { statusCommand } from './commands/status';
+import { isUsageError } from './errors';
+import { type Io, processIo } from './io';
+import {
+  DEFAULT_LOCAL_ENDPOINT,
+  DEFAULT_STAGE,
+  LOCAL_ENDPOINT_ENV,
+  resolveTarget,
+  type Target,
+  type TargetOptions,
+} from './target';
+
+export interface TxcDeps {
+  /** Where output goes (default: stdout/stderr). */
+  io?: Io;
+  env?: NodeJS.ProcessEnv;
+  /** How the target flags become a Target (default: ops/target.ts resolveTarget). */
+  resolveTarget?: (options: TargetOptions) => Promise<Target>;
+  fetch?: typeof fetch;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  /** DescribeExecution interval of `start --wait`. @default 500 */
+  pollMs?: number;
+}
+
+/** The global flags every command sees (`command.optsWithGlobals()`). */
+export interface GlobalOptions extends TargetOptions {
+  json?: boolean;
+}
+
+const DEFAULT_POLL_MS = 500;
+
+const exitCodes = new WeakMap<Command, number>();
+
+function rootOf(command: Command): Command {
+  let root = command;
+  while (root.parent) root = root.parent;
+  return root;
+}
+
+/**
+ * Wraps an action that returns its exit code. Commander passes the command itself as the last
+ * argument; the code is kept for `runTxc`.
+ */
+export function txcAction<A extends unknown[]>(
+  fn: (...args: [...A, Command]) => Promise<number>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const code = await fn(...(args as [...A, Command]));
+    exitCodes.set(rootOf(command), code);
+  };
+}
+
+const integer =
+  (flag: string, min: number, max: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} must be an integer ${min}..${max}, got "${value}"`);
+    }
+    return n;
+  };
+
+const endpointUrl = (value: string): string => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`--endpoint must be an http(s) URL, got "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidArgumentError(`--endpoint must be an http(s) URL, got "${value}"`);
+  }
+  return value.replace(/\/+$/, '');
+};
+
+const stageName = (value: string): string => {
+  // The stack is Txconfirm-<stage>: CloudFormation allows letters, digits and hyphens.
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,100}$/.test(value)) {
+    throw new InvalidArgumentError(`--stage must be letters, digits and hyphens, got "${value}"`);
+  }
+  return value;
+};
+
+const nonEmpty = (flag: string) => (value: string) => {
+  if (value.trim() === '') throw new InvalidArgumentError(`${flag} must not be empty`);
+  return value;
+};
+
+/** The target flags as the user typed them, for hints that repeat a command. */
+function targetFlagsOf(o: GlobalOptions): string {
+  if (o.local === true || o.endpoint !== undefined) {
+    return o.endpoint === undefined ? ' --local' : ` --local --endpoint ${o.endpoint}`;
+  }
+  return [
+    o.stage !== undefined && o.stage !== DEFAULT_STAGE ? ` --stage ${o.stage}` : '',
+    o.region === undefined ? '' : ` --region ${o.region}`,
+    o.profile === undefined ? '' : ` --profile ${o.profile}`,
+  ].join('');
+}
+
+export function buildTxcProgram(deps: TxcDeps = {}): Command {
+  const io = deps.io ?? processIo;
+  const now = deps.now ?? (() => new Date());
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const env = deps.env ?? process.env;
+  const resolve =
+    deps.resolveTarget ??
+    ((options: TargetOptions) =>
+      resolveTarget(options, { env, ...(deps.fetch ? { fetch: deps.fetch } : {}) }));
+
+  const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
+  const jsonOf = (command: Command) => globals(command).json === true;
+  const target = (command: Command) => {
+    const o = globals(command);
+    return resolve({
+      ...(o.local === undefined ? {} : { local: o.local }),
+      ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }),
+      ...(o.stage === undefined ? {} : { stage: o.stage }),
+      ...(o.region === undefined ? {} : { region: o.region }),
+      ...(o.profile === undefined ? {} : { profile: o.profile }),
+    });
+  };
+
+  const program = new Command('txc')
+    .description(
+      'Operator CLI of txconfirm: start and follow runs, inspect the backlog, requeue FAILED transactions, pause the schedule.',
+    )
+    // Output and exit handling first: subcommands copy them when they are created.
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError('(run with --help for usage)')
+    .allowExcessArguments(false)
+    .addOption(
+      new Option(
+        '--local',
+        `act on the local endpoint (\`npm run txc -- local serve\`) instead of a deployed stack`,
+      ).conflicts(['stage', 'region', 'profile']),
+    )
+    .addOption(
+      new Option(
+        '--endpoint <url>',
+        `the local endpoint (implies --local; default $${LOCAL_ENDPOINT_ENV} or ${DEFAULT_LOCAL_ENDPOINT})`,
+      )
+        .argParser(endpointUrl)
+        .conflicts(['stage', 'region', 'profile']),
+    )
+    .addOption(
+      new Option('--stage <name>', 'the deployed stage: stack Txconfirm-<stage>')
+        .argParser(stageName)
+        .default(DEFAULT_STAGE),
+    )
+    .addOption(
+      new Option('--region <region>', 'AWS region (default: the SDK chain)').argParser(
+        nonEmpty('--region'),
+      ),
+    )
+    .addOption(
+      new Option('--profile <name>', 'AWS profile (default: the SDK chain)').argParser(
+        nonEmpty('--profile'),
+      ),
+    )
+    .option('--json', 'print the result as JSON on stdout (for scripts)');
+
+  program
+    .command('start')
+    .description(
+      "start an execution; the input is validated with the workflow's own schema before it is sent",
+    )
+    .option(
+      '--ids <ids>',
+      'comma-separated transaction ids to process instead of paging the pending index',
+    )
+    .option('--dry-run', 'classify and count, call no provider, write nothing to transactions')
+    .option('--max-items <n>', 'stop after this many transactions (1..1000000)')
+    .option(
+      '--created-before <time>',
+      'only transactions created before this ISO-8601 time (with zone)',
+    )
+    .option('--name <name>', 'the execution name (default: generated by Step Functions)')
+    .option('--wait', 'wait for the run to end (following continue-as-new) and print its summary')
+    .action(
+      txcAction(async (options: StartOptions, command: Command) => {
+        const start = prepareStart(options);
+        const o = globals(command);
+        return startCommand(await target(command), start, {
+          io,
+          json: o.json === true,
+          pollMs: deps.pollMs ?? DEFAULT_POLL_MS,
+          sleep,
+          targetFlags: targetFlagsOf(o),
+        });
+      }),
+    );
+
+  program
+    .command('status')
+    .description(
+      'an execution: status, run record and totals, SKIPPED holder, page progress, the lock',
+    )
+    .argument('<execution>', 'execution ARN, or its name (in the target state machine)')
+    .action(
+      txcAction(async (ref: string, _options: unknown, command: Command) =>
+        statusCommand(await target(command), ref, { io, json: jsonOf(command), now }),
+      ),
+    );
+
+  program
+    .command('runs')
+    .description('recent runs, newest first, with status and totals')
+    .addOption(
+      new Option('--limit <n>', 'how many runs (1..1000)')
+        .argParser(integer('--limit', 1, 1000))
+        .default(20),
+    )
+    .action(
+      txcAction(async (options: { limit: number }, command: Command) =>
+        runsCommand(await target(command), options, { io, json: jsonOf(command), now }),
+      ),
+    );
+
+  program
+    .command('pending')
+    .description('the backlog: PENDING transactions per shard of the pending index, and the oldest')
+    .action(
+      txcAction(async (_options: unknown, command: Command) =>
+        pendingCommand(await target(command), { io, json: jsonOf(command), now }),
+      ),
+    );
+
+  program
+    .command('failed')
+    .description('FAILED transactions with their last error, attempts and time')
+    .addOption(
+      new Option('--limit <n>', 'show at most this many (1..10000)')
+        .argParser(integer('--limit', 1, 10_000))
+        .default(100),
+    )
+    .action(
+      txcAction(async (options: { limit: number }, command: Command) =>
+        failedCommand(await target(command), options, { io, json: jsonOf(command) }),
+      ),
+    );
+
+  program
+    .command('requeue')
+    .description(
+      'put FAILED transactions back to PENDING (attempts 0, back in the pending index, audit fields kept); others are skipped untouched',
+    )
+    .argument('[ids...]', 'transaction ids')
+    .option('--all-failed', 'every FAILED transaction')
+    .option('--reason <text>', 'why (stored as requeueReason)')
+    .action(
+      txcAction(
+        async (
+          ids: string[],
+          options: { allFailed?: boolean; reason?: string },
+          command: Command,
+        ) => {
+          const requeueOptions = { ids, ...options };
+          checkRequeueOptions(requeueOptions);
+          return requeueCommand(await target(command), requeueOptions, {
+            io,
+            json: jsonOf(command),
+            now,
+          });
+        },
+      ),
+    );
+
+  program
+    .command('schedule')
+    .description('show, pause or resume the schedule that starts runs')
+    .addArgument(
+      new Argument('[action]', 'show | pause | resume').choices(SCHEDULE_ACTIONS).default('show'),
+    )
+    .action(
+      txcAction(async (action: ScheduleAction, _options: unknown, command: Command) =>
+        scheduleCommand(await target(command), action, { io, json: jsonOf(command) }),
+      ),
+    );
+
+  return program;
+}
+
+/** `Name: message`; a bare `Error` with a system code (ECONNREFUSED, …) is named by the code. */
+export function formatError(err: unknown): string {
+  const { name, message } = errorParts(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  const shownName = name === 'Error' && typeof code === 'string' ? code : name;
+  return `${shownName}: ${message}`;
+}
+
+/**
+ * Parses argv (without node and script), runs the command and returns the exit code: 0 ok, 1
+ * failure, 2 usage error. Nothing is thrown.
+ */
+export async function runTxc(
+  argv: readonly string[],
+  deps: TxcDeps = {},
+  program: Command = buildTxcProgram(deps),
+): Promise<number> {
+  const io = deps.io ?? processIo;
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed its message (or the help) already.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      return 2;
+    }
+    io.err(`${formatError(err)}\n`);
+    return isUsageError(err) ? 2 : 1;
+  }
+  return exitCodes.get(program) ?? 0;
+}

@@ -4,14 +4,8 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-export interface LocalRunOptions {
+export interface LocalRunOptions extends ProviderFlags {
   transactions: number;
-  providerLatencyMs: number;
-  providerJitterMs: number;
-  failureRate: number;
-  rejectionRate: number;
-  timeoutRate: number;
-  seed: number;
   dataDir?: string;
   json: boolean;
   schedule: boolean;
@@ -40,16 +34,18 @@ export const rate =
     return n;
   };
 
-export function buildCommand(): Command {
-  return new Command('txconfirm-local')
-    .description(
-      'Runs the synthesized txconfirm workflow on this machine: dynalite store, simulated payment provider, in-process handlers.',
-    )
-    .addOption(
-      new Option('--transactions <n>', 'demo PENDING transactions to seed (0 seeds nothing)')
-        .argParser(integer('--transactions', 0, MAX_TRANSACTIONS))
-        .default(DEFAULT_TRANSACTIONS),
-    )
+/** The simulated provider's flags, shared by `npm start` and `txc local serve`. */
+export interface ProviderFlags {
+  providerLatencyMs: number;
+  providerJitterMs: number;
+  failureRate: number;
+  rejectionRate: number;
+  timeoutRate: number;
+  seed: number;
+}
+
+export function addProviderOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--provider-latency-ms <ms>', 'simulated provider latency per call')
         .argParser(integer('--provider-latency-ms', 0, 60_000))
@@ -79,6 +75,30 @@ export function buildCommand(): Command {
       new Option('--seed <n>', 'seed of the simulated provider (reproducible outcomes)')
         .argParser(integer('--seed', 0, 2 ** 31 - 1))
         .default(1),
+    );
+}
+
+/** The simulator options those flags stand for. */
+export function providerKnobs(flags: ProviderFlags) {
+  return {
+    latencyMs: flags.providerLatencyMs,
+    jitterMs: flags.providerJitterMs,
+    transientErrorRate: flags.failureRate,
+    rejectionRate: flags.rejectionRate,
+    timeoutRate: flags.timeoutRate,
+    seed: flags.seed,
+  };
+}
+
+export function buildCommand(): Command {
+  return addProviderOptions(new Command('txconfirm-local'))
+    .description(
+      'Runs the synthesized txconfirm workflow on this machine: dynalite store, simulated payment provider, in-process handlers.',
+    )
+    .addOption(
+      new Option('--transactions <n>', 'demo PENDING transactions to seed (0 seeds nothing)')
+        .argParser(integer('--transactions', 0, MAX_TRANSACTIONS))
+        .default(DEFAULT_TRANSACTIONS),
     )
     .option(
       '--data-dir <dir>',

@@ -5,7 +5,7 @@
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import type { BatchResult } from '../lambdas/contracts';
-import type { LocalRunOptions } from './cli-options';
+import { type LocalRunOptions, providerKnobs } from './cli-options';
 import { type RunOutcome, LocalRuntime, type StoreCounts } from './runtime';
 import { LocalScheduler } from './scheduler';
 
@@ -33,14 +33,7 @@ export async function runLocal(options: LocalRunOptions): Promise<number> {
   const progress = new Progress(!options.json || process.stderr.isTTY === true);
   const runtime = await LocalRuntime.start({
     dataDir: options.dataDir,
-    provider: {
-      latencyMs: options.providerLatencyMs,
-      jitterMs: options.providerJitterMs,
-      transientErrorRate: options.failureRate,
-      rejectionRate: options.rejectionRate,
-      timeoutRate: options.timeoutRate,
-      seed: options.seed,
-    },
+    provider: providerKnobs(options),
     onBatch: (result, items) => progress.batch(result, items),
   });
   try {

@@ -5,7 +5,7 @@
  * released as on AWS; the conditional writes lose nothing).
  */
 import { Command, Option } from 'commander';
-import { integer, rate } from './cli-options';
+import { addProviderOptions, integer, type ProviderFlags, providerKnobs } from './cli-options';
 import { LocalRuntime } from './runtime';
 import { LocalScheduler } from './scheduler';
 import { startSfnEndpoint } from './sfn-endpoint';
@@ -18,14 +18,7 @@ export interface ServeOptions {
   readonly schedule: boolean;
   /** Demo PENDING transactions to seed at start. */
   readonly transactions: number;
-  readonly provider: {
-    latencyMs: number;
-    jitterMs: number;
-    transientErrorRate: number;
-    rejectionRate: number;
-    timeoutRate: number;
-    seed: number;
-  };
+  readonly provider: ReturnType<typeof providerKnobs>;
   readonly json: boolean;
   readonly out: (text: string) => void;
 }
@@ -109,7 +102,7 @@ export function localServeCommand(
 ): Command {
   // exitOverride: usage errors reach runTxc (exit code 2), like every other txc command.
   const local = new Command('local').description('the embedded local runtime').exitOverride();
-  local
+  const serve = local
     .command('serve')
     .exitOverride()
     .description(
@@ -126,70 +119,39 @@ export function localServeCommand(
       new Option('--transactions <n>', 'demo PENDING transactions to seed at start')
         .argParser(integer('--transactions', 0, 1_000_000))
         .default(0),
-    )
-    .addOption(
-      new Option('--provider-latency-ms <ms>', 'simulated provider latency per call')
-        .argParser(integer('--provider-latency-ms', 0, 60_000))
-        .default(20),
-    )
-    .addOption(
-      new Option('--failure-rate <r>', 'share of provider calls failing transiently')
-        .argParser(rate('--failure-rate'))
-        .default(0),
-    )
-    .addOption(
-      new Option('--rejection-rate <r>', 'share of transactions the provider rejects')
-        .argParser(rate('--rejection-rate'))
-        .default(0.05),
-    )
-    .addOption(
-      new Option('--seed <n>', 'seed of the simulated provider')
-        .argParser(integer('--seed', 0, 2 ** 31 - 1))
-        .default(1),
-    )
-    .action(
-      async (
-        o: {
-          port: number;
-          dataDir?: string;
-          schedule: boolean;
-          transactions: number;
-          providerLatencyMs: number;
-          failureRate: number;
-          rejectionRate: number;
-          seed: number;
-        },
-        command: Command,
-      ) => {
-        const json = Boolean(command.optsWithGlobals().json);
-        const served = await serveLocal({
-          port: o.port,
-          dataDir: o.dataDir,
-          schedule: o.schedule,
-          transactions: o.transactions,
-          provider: {
-            latencyMs: o.providerLatencyMs,
-            jitterMs: 0,
-            transientErrorRate: o.failureRate,
-            rejectionRate: o.rejectionRate,
-            timeoutRate: 0,
-            seed: o.seed,
-          },
-          json,
-          out,
-        });
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-            resolve();
-          };
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-        });
-        process.stderr.write('stopping: running executions are aborted (nothing is lost)\n');
-        await served.stop();
-      },
     );
+  addProviderOptions(serve).action(
+    async (
+      o: ProviderFlags & {
+        port: number;
+        dataDir?: string;
+        schedule: boolean;
+        transactions: number;
+      },
+      command: Command,
+    ) => {
+      const json = Boolean(command.optsWithGlobals().json);
+      const served = await serveLocal({
+        port: o.port,
+        dataDir: o.dataDir,
+        schedule: o.schedule,
+        transactions: o.transactions,
+        provider: providerKnobs(o),
+        json,
+        out,
+      });
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      process.stderr.write('stopping: running executions are aborted (nothing is lost)\n');
+      await served.stop();
+    },
+  );
   return local;
 }

@@ -57,13 +57,37 @@ export interface TxconfirmConfig {
   readonly confirmBatchRetry: ConfirmBatchRetry;
 
   readonly logRetention: logs.RetentionDays;
+  /** POWERTOOLS_LOG_LEVEL of every function. */
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Share of invocations whose logs are sampled at DEBUG (POWERTOOLS_LOGGER_SAMPLE_RATE), 0..1. */
+  readonly debugLogSampleRate: number;
   /** State machine logs carry execution input/output (ids, totals). Off in prod. */
   readonly includeExecutionData: boolean;
   /** Stateful resources (tables, log groups). */
   readonly removalPolicy: RemovalPolicy;
   /** DynamoDB deletion protection on both tables. */
   readonly deletionProtection: boolean;
+
+  /** Subscribed (by email, to be confirmed by its owner) to the alarm topic. @default no subscription */
+  readonly alarmEmail?: string;
+  /**
+   * Freshness SLO: the oldest PENDING transaction is younger than this (README § SLOs). Alarmed on.
+   * @default 3 × the schedule period of a `rate(...)` expression; required with `cron(...)`
+   */
+  readonly oldestPendingAgeSloSeconds?: number;
+  /** Alarm when more than this fraction of provider calls fail (0 < x <= 1). @default 0.2 */
+  readonly providerErrorRateThreshold?: number;
 }
+
+/** Default of {@link TxconfirmConfig.providerErrorRateThreshold}. */
+export const DEFAULT_PROVIDER_ERROR_RATE_THRESHOLD = 0.2;
+/** The freshness SLO in schedule periods: a transaction may miss two runs, never three. */
+export const OLDEST_PENDING_AGE_SLO_PERIODS = 3;
+/** Bounds of the freshness SLO: an alarm's window is at most one day (CloudWatch period × evaluation periods). */
+const SLO_MIN_SECONDS = 60;
+const SLO_MAX_SECONDS = 86_400;
+/** Deliberately loose (one @, a dot in the domain, no spaces): SNS sends a confirmation mail anyway. */
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Seconds a Step Functions task waits beyond its Lambda's own timeout, so the Lambda's error wins the race. */
 export const TASK_TIMEOUT_HEADROOM_SECONDS = 5;
@@ -158,6 +182,11 @@ export function validateConfig(config: TxconfirmConfig): void {
     p.integerInRange('confirmBatchRetry.maxDelaySeconds', retry.maxDelaySeconds, 1, 3600),
   ].every(Boolean);
 
+  if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(c.logLevel)) {
+    p.add(`logLevel must be one of DEBUG, INFO, WARN, ERROR, got ${JSON.stringify(c.logLevel)}`);
+  }
+  p.numberInRange('debugLogSampleRate', c.debugLogSampleRate, 0, 1);
+
   if (c.deletionProtection && c.removalPolicy === RemovalPolicy.DESTROY) {
     p.add(
       'removalPolicy is DESTROY but deletionProtection is true: deleting the stack would fail on the tables; use RETAIN for a stateful stage, or turn deletionProtection off',
@@ -200,7 +229,68 @@ export function validateConfig(config: TxconfirmConfig): void {
     }
   }
 
+  checkMonitoring(p, c, scheduleProblem === undefined);
+
   p.throwIfAny();
+}
+
+/** Seconds between two runs of a `rate(...)` expression; undefined for `cron(...)` or bad syntax. */
+export function schedulePeriodSeconds(expression: string): number | undefined {
+  const rate = typeof expression === 'string' ? RATE.exec(expression) : null;
+  if (!rate) return undefined;
+  const unitSeconds = { minute: 60, hour: 3600, day: 86_400 }[rate[2].replace(/s$/, '')] ?? 0;
+  return Number(rate[1]) * unitSeconds;
+}
+
+/**
+ * The freshness SLO in seconds: `oldestPendingAgeSloSeconds`, or 3 schedule periods of a `rate(...)`
+ * schedule. Undefined when neither is known (a cron schedule without the prop; validateConfig
+ * reports it).
+ */
+export function oldestPendingAgeSloSeconds(config: TxconfirmConfig): number | undefined {
+  if (config.oldestPendingAgeSloSeconds !== undefined) return config.oldestPendingAgeSloSeconds;
+  const period = schedulePeriodSeconds(config.scheduleExpression);
+  return period === undefined ? undefined : OLDEST_PENDING_AGE_SLO_PERIODS * period;
+}
+
+function checkMonitoring(p: Problems, c: TxconfirmConfig, scheduleOk: boolean): void {
+  if (
+    c.alarmEmail !== undefined &&
+    (typeof c.alarmEmail !== 'string' || !EMAIL_PATTERN.test(c.alarmEmail))
+  ) {
+    p.add(
+      `alarmEmail must be an email address (name@example.com) to receive the alarm notifications, or left out for no subscription, got ${JSON.stringify(c.alarmEmail)}`,
+    );
+  }
+  const rate = c.providerErrorRateThreshold;
+  if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0 && rate <= 1))) {
+    p.add(
+      `providerErrorRateThreshold must be a fraction of provider calls > 0 and <= 1 (0.2 = alarm above 20 % failed calls), got ${String(rate)}`,
+    );
+  }
+
+  const period = schedulePeriodSeconds(c.scheduleExpression);
+  if (c.oldestPendingAgeSloSeconds !== undefined) {
+    const ok = p.integerInRange(
+      'oldestPendingAgeSloSeconds',
+      c.oldestPendingAgeSloSeconds,
+      SLO_MIN_SECONDS,
+      SLO_MAX_SECONDS,
+    );
+    if (ok && period !== undefined && c.oldestPendingAgeSloSeconds < period) {
+      p.add(
+        `oldestPendingAgeSloSeconds must be >= the schedule period (${period} s for ${c.scheduleExpression}): a transaction created just after a run waits a whole period, got ${c.oldestPendingAgeSloSeconds}`,
+      );
+    }
+  } else if (scheduleOk && period === undefined) {
+    p.add(
+      `oldestPendingAgeSloSeconds is required with a cron(...) scheduleExpression (the default, ${OLDEST_PENDING_AGE_SLO_PERIODS} × the rate period, needs rate(...)): set it to ${OLDEST_PENDING_AGE_SLO_PERIODS} × the longest gap between two runs, in seconds`,
+    );
+  } else if (period !== undefined && OLDEST_PENDING_AGE_SLO_PERIODS * period > SLO_MAX_SECONDS) {
+    p.add(
+      `oldestPendingAgeSloSeconds defaults to ${OLDEST_PENDING_AGE_SLO_PERIODS} × the schedule period = ${OLDEST_PENDING_AGE_SLO_PERIODS * period} s for ${c.scheduleExpression}, above the ${SLO_MAX_SECONDS} s an alarm can watch: set oldestPendingAgeSloSeconds to ${SLO_MIN_SECONDS}..${SLO_MAX_SECONDS}`,
+    );
+  }
 }
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;

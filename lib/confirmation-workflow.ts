@@ -313,9 +313,16 @@ export class ConfirmationWorkflow extends Construct {
     });
 
     // ---- alarms ------------------------------------------------------------------------------
-    const alarm = (alarmId: string, metric: cloudwatch.Metric, what: string): cloudwatch.Alarm =>
+    // Actions (the alarm topic) are added by ConfirmationMonitoring (lib/observability.ts).
+    const alarm = (
+      alarmId: string,
+      name: string,
+      metric: cloudwatch.Metric,
+      what: string,
+    ): cloudwatch.Alarm =>
       new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: `${this.stateMachineName}: an execution ${what} in the last 5 minutes (the release rule frees its lock; see the execution history).`,
+        alarmName: `${this.stateMachineName}-${name}`,
+        alarmDescription: `${this.stateMachineName}: an execution ${what} in the last 5 minutes. The release rule frees its lock; read the execution history for the error, fix the cause, then start a run (its PENDING items are picked up again). Runbook: README.md § Runbook → ${name}.`,
         metric: metric.with({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -323,9 +330,24 @@ export class ConfirmationWorkflow extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     this.alarms = [
-      alarm('ExecutionsFailedAlarm', this.stateMachine.metricFailed(), 'failed'),
-      alarm('ExecutionsTimedOutAlarm', this.stateMachine.metricTimedOut(), 'timed out'),
-      alarm('ExecutionsAbortedAlarm', this.stateMachine.metricAborted(), 'was aborted'),
+      alarm(
+        'ExecutionsFailedAlarm',
+        'executions-failed',
+        this.stateMachine.metricFailed(),
+        'failed',
+      ),
+      alarm(
+        'ExecutionsTimedOutAlarm',
+        'executions-timed-out',
+        this.stateMachine.metricTimedOut(),
+        'timed out',
+      ),
+      alarm(
+        'ExecutionsAbortedAlarm',
+        'executions-aborted',
+        this.stateMachine.metricAborted(),
+        'was aborted',
+      ),
     ];
 
     this.addNagSuppressions(props.functions);

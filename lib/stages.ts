@@ -31,6 +31,8 @@ export const dev: TxconfirmConfig = {
   providerSecretName: 'txconfirm/dev/provider',
   providerMaxInFlight: 100,
   logRetention: logs.RetentionDays.ONE_WEEK,
+  logLevel: 'DEBUG',
+  debugLogSampleRate: 0,
   includeExecutionData: true,
   removalPolicy: RemovalPolicy.DESTROY,
   deletionProtection: false,
@@ -46,6 +48,9 @@ export const prod: TxconfirmConfig = {
   providerSecretName: 'txconfirm/prod/provider',
   providerMaxInFlight: 200,
   logRetention: logs.RetentionDays.ONE_YEAR,
+  // INFO in production; 1% of invocations log at DEBUG to help diagnose without a redeploy.
+  logLevel: 'INFO',
+  debugLogSampleRate: 0.01,
   // Execution data holds transaction ids and totals: keep it out of the logs in production.
   includeExecutionData: false,
   // RETAIN: the tables hold money; a stack deletion must never take them along.

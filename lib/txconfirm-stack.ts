@@ -2,13 +2,15 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cd
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambdas/contracts';
-import type { TxconfirmConfig } from './config';
+import { oldestPendingAgeSloSeconds, type TxconfirmConfig } from './config';
 import { ConfirmationSchedule } from './confirmation-schedule';
 import { ConfirmationWorkflow } from './confirmation-workflow';
 import { DeadLetterQueue } from './dead-letter-queue';
+import { ConfirmationMonitoring } from './observability';
 import { RunsTable } from './runs-table';
 import { TransactionsTable } from './transactions-table';
 import { TxconfirmFunction } from './txconfirm-function';
+import { InvalidConfigurationError } from './validation';
 
 export interface TxconfirmStackProps extends StackProps {
   /** Validated by bin/app.ts (validateConfig) before it gets here. */
@@ -25,6 +27,7 @@ export class TxconfirmStack extends Stack {
   readonly runsTable: RunsTable;
   readonly workflow: ConfirmationWorkflow;
   readonly schedule: ConfirmationSchedule;
+  readonly monitoring: ConfirmationMonitoring;
   readonly functions: {
     readonly startRun: TxconfirmFunction;
     readonly fetchPage: TxconfirmFunction;
@@ -61,6 +64,9 @@ export class TxconfirmStack extends Stack {
     };
     const env = (settings: Record<string, string | number>): Record<string, string> => ({
       [ENV.STAGE]: config.stage,
+      // Log level by stage, plus a sampled share of invocations logged at DEBUG (Powertools).
+      POWERTOOLS_LOG_LEVEL: config.logLevel,
+      POWERTOOLS_LOGGER_SAMPLE_RATE: String(config.debugLogSampleRate),
       ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, String(v)])),
     });
 
@@ -176,6 +182,27 @@ export class TxconfirmStack extends Stack {
       deadLetterQueue: scheduleDeadLetterQueue,
     });
 
+    const sloSeconds = oldestPendingAgeSloSeconds(config);
+    if (sloSeconds === undefined) {
+      // validateConfig reports this with what to do; constructing the stack directly skips it.
+      throw new InvalidConfigurationError([
+        'oldestPendingAgeSloSeconds is required with a cron(...) scheduleExpression',
+      ]);
+    }
+    this.monitoring = new ConfirmationMonitoring(this, 'Monitoring', {
+      stage: config.stage,
+      workflow: this.workflow,
+      functions: this.functions,
+      schedule: this.schedule,
+      scheduleEnabled: config.scheduleEnabled,
+      scheduleDeadLetterQueue,
+      releaseLockDeadLetterQueue,
+      oldestPendingAgeSloSeconds: sloSeconds,
+      alarmEmail: config.alarmEmail,
+      providerErrorRateThreshold: config.providerErrorRateThreshold,
+      removalPolicy: config.removalPolicy,
+    });
+
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TransactionsTableName', { value: this.transactionsTable.tableName });
     new CfnOutput(this, 'RunsTableName', { value: this.runsTable.tableName });
@@ -184,5 +211,7 @@ export class TxconfirmStack extends Stack {
     new CfnOutput(this, 'PendingIndexName', { value: this.transactionsTable.pendingIndexName });
     new CfnOutput(this, 'PendingShardCount', { value: String(config.shardCount) });
     new CfnOutput(this, 'ScheduleName', { value: this.schedule.schedule.scheduleName });
+    // Where the alarms go: subscribe a pager or chat integration to it.
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
   }
 }

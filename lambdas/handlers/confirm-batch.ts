@@ -1,17 +1,16 @@
 import type { Context } from 'aws-lambda';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import type { BatchResult } from '../contracts';
 import { DynamoTransactionRepository } from '../adapters/dynamo-transaction-repository';
 import { HttpPaymentProvider } from '../adapters/http-payment-provider';
 import { apiKeyFromSecret } from '../adapters/provider-api-key';
 import { confirmBatch } from '../domain/confirm-batch';
-import type { PaymentProvider } from '../domain/ports';
 import { ddb, secretsManager } from '../shared/aws-clients';
 import { systemClock } from '../shared/clock';
 import { HANDLER_CONFIG, loadConfig } from '../shared/config';
 import { parseEvent } from '../shared/events';
-import { domainLog, instrumented, logger, metrics } from '../shared/powertools';
+import { observedProvider } from '../shared/observed-provider';
+import { correlate, domainLog, instrumented, logger, tracer } from '../shared/powertools';
 
 const config = loadConfig(HANDLER_CONFIG['confirm-batch']);
 const transactions = new DynamoTransactionRepository(ddb, {
@@ -23,19 +22,6 @@ const http = new HttpPaymentProvider({
   apiKey: apiKeyFromSecret(config.providerSecretId, secretsManager),
 });
 
-/** The provider, timed: latency is the number operators watch when the provider degrades. */
-const provider: PaymentProvider = {
-  async confirm(request) {
-    const started = performance.now();
-    try {
-      return await http.confirm(request);
-    } finally {
-      metrics.addMetric('ProviderLatency', MetricUnit.Milliseconds, performance.now() - started);
-    }
-  },
-  credentialsRejected: () => http.credentialsRejected(),
-};
-
 const eventSchema = z.object({
   Items: z.array(z.object({ id: z.string().min(1) })),
   BatchInput: z.object({ runId: z.string().min(1), dryRun: z.boolean() }),
@@ -44,16 +30,25 @@ const eventSchema = z.object({
 /** One Distributed Map child: confirm a batch of transactions, return the counts. */
 export const handler = instrumented(
   'confirm-batch',
-  async (raw: unknown, context: Context): Promise<BatchResult> => {
+  async (raw: unknown, context: Context, { metrics }): Promise<BatchResult> => {
     const event = parseEvent(eventSchema, raw, 'confirm-batch');
-    logger.appendKeys({ runId: event.BatchInput.runId, dryRun: event.BatchInput.dryRun });
+    // The Distributed Map passes the run id, not the execution: runId is the correlation id.
+    correlate({ runId: event.BatchInput.runId });
+    logger.appendKeys({ dryRun: event.BatchInput.dryRun, batchSize: event.Items.length });
+    // Counted before the work: a batch that fails is still a batch of that size.
+    metrics.count('BatchSize', event.Items.length);
     const result = await confirmBatch(
       {
         ids: event.Items.map((item) => item.id),
         runId: event.BatchInput.runId,
         dryRun: event.BatchInput.dryRun,
       },
-      { transactions, provider, clock: systemClock, log: domainLog },
+      {
+        transactions,
+        provider: observedProvider(http, { tracer, metrics }),
+        clock: systemClock,
+        log: domainLog,
+      },
       {
         maxAttempts: config.maxAttempts,
         parallelism: config.inBatchParallelism,
@@ -61,11 +56,11 @@ export const handler = instrumented(
         remainingMs: () => context.getRemainingTimeInMillis(),
       },
     );
-    metrics.addMetric('TransactionsConfirmed', MetricUnit.Count, result.confirmed);
-    metrics.addMetric('TransactionsRejected', MetricUnit.Count, result.rejected);
-    metrics.addMetric('TransactionsFailed', MetricUnit.Count, result.failed);
-    metrics.addMetric('TransactionsDeferred', MetricUnit.Count, result.deferred);
-    metrics.addMetric('TransactionsSkipped', MetricUnit.Count, result.skipped);
+    metrics.count('TransactionsConfirmed', result.confirmed);
+    metrics.count('TransactionsRejected', result.rejected);
+    metrics.count('TransactionsFailed', result.failed);
+    metrics.count('TransactionsDeferred', result.deferred);
+    metrics.count('TransactionsSkipped', result.skipped);
     logger.info('batch done', { ...result });
     return result;
   },

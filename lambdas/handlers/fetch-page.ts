@@ -8,7 +8,13 @@ import { ddb } from '../shared/aws-clients';
 import { systemClock } from '../shared/clock';
 import { HANDLER_CONFIG, loadConfig } from '../shared/config';
 import { parseEvent } from '../shared/events';
-import { domainLog, instrumented, logger, metrics } from '../shared/powertools';
+import {
+  correlate,
+  domainLog,
+  instrumented,
+  logger,
+  type InvocationMetrics,
+} from '../shared/powertools';
 
 const config = loadConfig(HANDLER_CONFIG['fetch-page']);
 const transactions = new DynamoTransactionRepository(ddb, {
@@ -18,21 +24,21 @@ const transactions = new DynamoTransactionRepository(ddb, {
 const runs = new DynamoRunStore(ddb, config.runsTable);
 
 /** Age of the oldest PENDING transaction, once per run (the freshness SLO's metric). */
-async function recordBacklogAge(): Promise<void> {
+async function recordBacklogAge(metrics: InvocationMetrics): Promise<void> {
   const now = systemClock.now();
   const oldest = await oldestPendingCreatedAt(transactions, config.shardCount, now.toISOString());
   const ageSeconds = oldest === undefined ? 0 : (now.getTime() - Date.parse(oldest)) / 1000;
-  metrics.addMetric('OldestPendingAgeSeconds', MetricUnit.Seconds, Math.max(0, ageSeconds));
+  metrics.record('OldestPendingAgeSeconds', MetricUnit.Seconds, Math.max(0, ageSeconds));
   logger.info('backlog age', { oldestPendingCreatedAt: oldest, ageSeconds });
 }
 
 /** FetchPage: fold the last page's results, renew the lease, read the next page of ids. */
 export const handler = instrumented(
   'fetch-page',
-  async (raw: unknown): Promise<FetchPageResult> => {
+  async (raw: unknown, _context, { metrics }): Promise<FetchPageResult> => {
     const event = parseEvent(fetchPageEventSchema, raw, 'fetch-page');
-    logger.appendKeys({ runId: event.run.runId, executionArn: event.executionArn });
-    if (isFirstIndexPage(event)) await recordBacklogAge();
+    correlate({ runId: event.run.runId, executionArn: event.executionArn });
+    if (isFirstIndexPage(event)) await recordBacklogAge(metrics);
     const result = await fetchPage(
       event,
       { transactions, runs, clock: systemClock, log: domainLog },

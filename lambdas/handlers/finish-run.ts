@@ -9,7 +9,7 @@ import { ddb } from '../shared/aws-clients';
 import { systemClock } from '../shared/clock';
 import { HANDLER_CONFIG, loadConfig } from '../shared/config';
 import { parseEvent } from '../shared/events';
-import { domainLog, instrumented, logger, metrics } from '../shared/powertools';
+import { correlate, domainLog, instrumented } from '../shared/powertools';
 
 const config = loadConfig(HANDLER_CONFIG['finish-run']);
 const runs = new DynamoRunStore(ddb, config.runsTable);
@@ -23,16 +23,15 @@ const eventSchema = z.object({
 });
 
 /** FinishRun (and ReleaseLockAfterFailure): release the lock, write the run summary. */
-export const handler = instrumented('finish-run', async (raw: unknown): Promise<RunSummary> => {
-  const event = parseEvent(eventSchema, raw, 'finish-run');
-  logger.appendKeys({ runId: event.run.runId, executionArn: event.executionArn });
-  const summary = await finishRun(event, { runs, clock: systemClock, log: domainLog });
-  metrics.addMetric(
-    summary.status === 'SUCCEEDED' ? 'RunsSucceeded' : 'RunsFailed',
-    MetricUnit.Count,
-    1,
-  );
-  metrics.addMetric('RunDuration', MetricUnit.Milliseconds, summary.durationMs);
-  metrics.addMetric('RunFailedBatches', MetricUnit.Count, summary.totals.failedBatches);
-  return summary;
-});
+export const handler = instrumented(
+  'finish-run',
+  async (raw: unknown, _context, { metrics }): Promise<RunSummary> => {
+    const event = parseEvent(eventSchema, raw, 'finish-run');
+    correlate({ runId: event.run.runId, executionArn: event.executionArn });
+    const summary = await finishRun(event, { runs, clock: systemClock, log: domainLog });
+    metrics.count(summary.status === 'SUCCEEDED' ? 'RunsSucceeded' : 'RunsFailed');
+    metrics.record('RunDuration', MetricUnit.Milliseconds, summary.durationMs);
+    metrics.count('RunFailedBatches', summary.totals.failedBatches);
+    return summary;
+  },
+);

@@ -5,7 +5,7 @@ import { ddb } from '../shared/aws-clients';
 import { systemClock } from '../shared/clock';
 import { HANDLER_CONFIG, loadConfig } from '../shared/config';
 import { parseEvent } from '../shared/events';
-import { domainLog, instrumented, logger } from '../shared/powertools';
+import { correlate, domainLog, instrumented } from '../shared/powertools';
 
 const config = loadConfig(HANDLER_CONFIG['release-lock']);
 const runs = new DynamoRunStore(ddb, config.runsTable);
@@ -32,7 +32,7 @@ export const handler = instrumented(
   'release-lock',
   async (raw: unknown): Promise<ReleaseLockResult> => {
     const event = parseEvent(eventSchema, raw, 'release-lock');
-    logger.appendKeys({ executionArn: event.detail.executionArn });
+    correlate({ executionArn: event.detail.executionArn });
     return releaseLockOfEndedExecution(event, { runs, clock: systemClock, log: domainLog });
   },
 );

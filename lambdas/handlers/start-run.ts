@@ -6,7 +6,7 @@ import { ddb } from '../shared/aws-clients';
 import { systemClock } from '../shared/clock';
 import { HANDLER_CONFIG, loadConfig } from '../shared/config';
 import { parseEvent } from '../shared/events';
-import { domainLog, instrumented, logger } from '../shared/powertools';
+import { correlate, domainLog, instrumented } from '../shared/powertools';
 
 const config = loadConfig(HANDLER_CONFIG['start-run']);
 const runs = new DynamoRunStore(ddb, config.runsTable);
@@ -19,14 +19,19 @@ const eventSchema = z.object({
 });
 
 /** StartRun: validate the execution input, take the run lock, fix the cutoff. */
-export const handler = instrumented('start-run', async (raw: unknown): Promise<StartRunResult> => {
-  const event = parseEvent(eventSchema, raw, 'start-run');
-  logger.appendKeys({ executionArn: event.executionArn });
-  const result = await startRun(
-    event,
-    { runs, clock: systemClock, log: domainLog },
-    { leaseSeconds: config.leaseSeconds },
-  );
-  if (result.status === 'STARTED') logger.appendKeys({ runId: result.run.runId });
-  return result;
-});
+export const handler = instrumented(
+  'start-run',
+  async (raw: unknown, _context, { metrics }): Promise<StartRunResult> => {
+    const event = parseEvent(eventSchema, raw, 'start-run');
+    correlate({ executionArn: event.executionArn });
+    const result = await startRun(
+      event,
+      { runs, clock: systemClock, log: domainLog },
+      { leaseSeconds: config.leaseSeconds },
+    );
+    if (result.status === 'STARTED') correlate({ runId: result.run.runId });
+    // Another run held the lock: frequent skips mean runs outlast the schedule period.
+    else metrics.count('RunsSkipped');
+    return result;
+  },
+);

@@ -2,7 +2,8 @@
  * Flags of `npm start` (bin/txconfirm-local.ts), parsed with commander. Every bad flag is a
  * usage error (exit code 2) with a message naming the flag; nothing runs.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { integer, rate } from '../ops/arg-parsers';
 
 export interface LocalRunOptions extends ProviderFlags {
   transactions: number;
@@ -13,26 +14,6 @@ export interface LocalRunOptions extends ProviderFlags {
 
 export const DEFAULT_TRANSACTIONS = 10_000;
 export const MAX_TRANSACTIONS = 1_000_000;
-
-export const integer =
-  (flag: string, min: number, max: number) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${flag} must be an integer ${min}..${max}, got "${value}"`);
-    }
-    return n;
-  };
-
-export const rate =
-  (flag: string) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
-      throw new InvalidArgumentError(`${flag} must be a number 0..1, got "${value}"`);
-    }
-    return n;
-  };
 
 /** The simulated provider's flags, shared by `npm start` and `txc local serve`. */
 export interface ProviderFlags {

@@ -36,6 +36,11 @@ export async function runLocal(options: LocalRunOptions): Promise<number> {
     provider: providerKnobs(options),
     onBatch: (result, items) => progress.batch(result, items),
   });
+  if (runtime.indexRepairs > 0) {
+    process.stderr.write(
+      `Repaired ${runtime.indexRepairs} pending-index entries a killed process left out of step (see README: Restarts and crashes)\n`,
+    );
+  }
   try {
     if (options.schedule) return await runSchedule(runtime, options, progress);
     return await runOnce(runtime, options, progress);

@@ -5,7 +5,8 @@
  * released as on AWS; the conditional writes lose nothing).
  */
 import { Command, Option } from 'commander';
-import { addProviderOptions, integer, type ProviderFlags, providerKnobs } from './cli-options';
+import { integer } from '../ops/arg-parsers';
+import { addProviderOptions, type ProviderFlags, providerKnobs } from './cli-options';
 import { LocalRuntime } from './runtime';
 import { LocalScheduler } from './scheduler';
 import { startSfnEndpoint } from './sfn-endpoint';

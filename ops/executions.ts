@@ -5,7 +5,7 @@
  */
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { LOCK_KEY, RUN_PARTITION } from '../lambdas/adapters/dynamo-run-store';
+import { LOCK_KEY, RUN_PARTITION, toLock } from '../lambdas/adapters/dynamo-run-store';
 import type { RunSummary } from '../lambdas/contracts';
 import { describeCatchError } from '../lambdas/domain/finish-run';
 import type { LockRecord, RunRecord } from '../lambdas/domain/ports';
@@ -238,11 +238,5 @@ export async function currentLock(target: Target): Promise<LockRecord | undefine
   const { Item } = await target.ddb.send(
     new GetCommand({ TableName: target.names.runsTable, Key: LOCK_KEY, ConsistentRead: true }),
   );
-  if (Item === undefined) return undefined;
-  return {
-    runId: String(Item.runId ?? ''),
-    executionArn: String(Item.executionArn ?? ''),
-    acquiredAt: String(Item.acquiredAt ?? ''),
-    expiresAt: String(Item.expiresAt ?? ''),
-  };
+  return toLock(Item);
 }

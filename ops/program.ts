@@ -16,6 +16,7 @@ import { runsCommand } from './commands/runs';
 import { SCHEDULE_ACTIONS, scheduleCommand, type ScheduleAction } from './commands/schedule';
 import { prepareStart, startCommand, type StartOptions } from './commands/start';
 import { statusCommand } from './commands/status';
+import { integer } from './arg-parsers';
 import { isUsageError } from './errors';
 import { type Io, processIo } from './io';
 import {
@@ -68,16 +69,6 @@ export function txcAction<A extends unknown[]>(
     exitCodes.set(rootOf(command), code);
   };
 }
-
-const integer =
-  (flag: string, min: number, max: number) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${flag} must be an integer ${min}..${max}, got "${value}"`);
-    }
-    return n;
-  };
 
 const endpointUrl = (value: string): string => {
   let url: URL;

@@ -17,7 +17,8 @@ export const RUN_PARTITION = 'RUN';
 
 const runKey = (runId: string) => ({ pk: RUN_PARTITION, sk: runId });
 
-function toLock(item: Record<string, unknown> | undefined): LockRecord | undefined {
+/** The lock item as a LockRecord (also used by txc). */
+export function toLock(item: Record<string, unknown> | undefined): LockRecord | undefined {
   if (item === undefined) return undefined;
   return {
     runId: String(item.runId ?? ''),

@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { dev } from '../../lib/stages';
+
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'txconfirm-local.ts');
 
@@ -131,7 +133,7 @@ describe('npm start (bin/txconfirm-local.ts)', () => {
     scheduled.child.kill('SIGINT');
     const r = await scheduled.done;
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/Schedule rate\(5 minutes\)/);
+    expect(r.stderr).toContain(`Schedule ${dev.scheduleExpression}`);
     const reports = r.stdout
       .trim()
       .split('\n')

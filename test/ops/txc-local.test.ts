@@ -19,6 +19,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 
+import { pendingShardFor } from '../../lambdas/domain/pending-shard';
+import { dev } from '../../lib/stages';
+
 const ROOT = path.resolve(__dirname, '..', '..');
 const TXC = path.join(ROOT, 'bin', 'txc.js');
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -164,7 +167,7 @@ describe('txc local serve with the real SFN client', () => {
               currency: 'EUR',
               createdAt: new Date(now - 60_000).toISOString(),
               attempts: 0,
-              pendingShard: String(i % 16).padStart(2, '0'),
+              pendingShard: pendingShardFor(`stop-${i}`, dev.shardCount),
             },
           }),
         ),
@@ -245,7 +248,7 @@ describe('txc against the local endpoint (the README runbook)', () => {
           currency: 'EUR',
           createdAt: new Date(Date.now() - 60_000).toISOString(),
           attempts: 0,
-          pendingShard: '03',
+          pendingShard: pendingShardFor('broken-1', dev.shardCount),
         },
       }),
     );
@@ -348,7 +351,7 @@ describe('txc schedule against a served schedule', () => {
       }),
     );
     try {
-      expect(info.schedule).toMatchObject({ expression: 'rate(5 minutes)', state: 'ENABLED' });
+      expect(info.schedule).toMatchObject({ expression: dev.scheduleExpression, state: 'ENABLED' });
       const paused = await txc(info.stepFunctionsEndpoint, ['schedule', 'pause', '--json']);
       expect(paused.code).toBe(0);
       expect(paused.stdout).toMatch(/DISABLED/);

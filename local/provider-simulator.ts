@@ -244,6 +244,11 @@ export interface ProviderSimulator {
   configure(knobs: ProviderSimulatorKnobs): void;
   /** Forgets calls, counters, stored outcomes, scripts and the default step. */
   reset(): void;
+  /**
+   * true: stops listening and closes every open connection, so calls fail with ECONNREFUSED (the
+   * provider is down); false: listens again on the same port. Stored outcomes stay.
+   */
+  refuseConnections(refuse: boolean): Promise<void>;
   /** Closes every connection (held ones too), then the call log. Idempotent. */
   stop(): Promise<void>;
 }
@@ -883,7 +888,8 @@ async function startServer(options: ProviderSimulatorOptions): Promise<ProviderS
       ? new InvalidSimulatorOption(`port ${o.port} is already in use on ${LOOPBACK}`)
       : err;
   });
-  const url = `http://${LOOPBACK}:${(server.address() as AddressInfo).port}`;
+  const listenPort = (server.address() as AddressInfo).port;
+  const url = `http://${LOOPBACK}:${listenPort}`;
 
   return {
     url,
@@ -923,6 +929,27 @@ async function startServer(options: ProviderSimulatorOptions): Promise<ProviderS
       defaultStep = undefined;
       recorded = [];
       resetCounters();
+    },
+    refuseConnections: async (refuse) => {
+      if (refuse === !server.listening) return;
+      if (refuse) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const [socket, timer] of held) {
+          clearTimeout(timer);
+          socket.destroy();
+        }
+        held.clear();
+        server.closeAllConnections();
+        await closed;
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(listenPort, LOOPBACK, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
     },
     stop: () => {
       stopping ??= (async () => {

@@ -28,6 +28,7 @@ import {
   type ExecutionRecord,
   FileExecutionStore,
   type LocalLambda,
+  type LocalLambdaContext,
   LocalStepFunctions,
   lambdaContext,
 } from './engine';
@@ -37,6 +38,7 @@ import {
   startProviderSimulator,
 } from './provider-simulator';
 import { startSecretsEndpoint } from './secrets-endpoint';
+import { type StoreFaultHook, startStoreFaultProxy } from './store-fault-proxy';
 import { type LocalStack, localStack, synthesizeStackTemplate } from './stack-template';
 import { type CfnTemplate, resolveIntrinsics } from './synthesized-definition';
 
@@ -61,6 +63,28 @@ export interface LocalRuntimeOptions {
   readonly isolateModules?: (load: () => void) => void;
   /** Observes every finished Distributed Map child (live progress). */
   readonly onBatch?: (result: BatchResult | undefined, items: number) => void;
+  /**
+   * Fault injection (reliability suite, rehearsals): every function invocation goes through this
+   * hook, which decides whether, how often and when the real handler runs, and what the caller
+   * sees (a thrown error is a failed invocation, as a crashed Lambda is).
+   */
+  readonly interceptInvoke?: (call: InvocationCall) => Promise<unknown>;
+  /**
+   * Fault injection: the handlers reach DynamoDB through a loopback proxy that asks this hook
+   * about every request (local/store-fault-proxy.ts). The runtime's own reads (`ddb`) bypass it.
+   */
+  readonly storeFaults?: StoreFaultHook;
+}
+
+/** One function invocation, as the interceptInvoke hook sees it. */
+export interface InvocationCall {
+  /** The handler's file name without extension (`confirm-batch`, `fetch-page`, ...). */
+  readonly handler: string;
+  readonly functionName: string;
+  readonly event: unknown;
+  readonly context: LocalLambdaContext;
+  /** Runs the real handler with this event and context; may be called any number of times. */
+  invoke(event?: unknown): Promise<unknown>;
 }
 
 export interface RunOutcome {
@@ -128,6 +152,12 @@ export class LocalRuntime {
       tables: [...stack.tables],
     });
     closers.push(() => store.stop());
+    let handlerStoreEndpoint = store.endpoint;
+    if (options.storeFaults) {
+      const proxy = await startStoreFaultProxy(store.endpoint, options.storeFaults);
+      closers.push(() => proxy.stop());
+      handlerStoreEndpoint = proxy.url;
+    }
 
     // A fresh key per process: the simulator accepts only it, the handlers fetch it from the
     // loopback Secrets Manager like they fetch the real one on AWS. Never printed or logged.
@@ -146,7 +176,7 @@ export class LocalRuntime {
     closers.push(() => secrets.stop());
 
     Object.assign(process.env, environment, {
-      AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: handlerStoreEndpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
       [ENV.PROVIDER_BASE_URL]: provider.url,
       AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
@@ -160,7 +190,12 @@ export class LocalRuntime {
       POWERTOOLS_METRICS_DISABLED: environment.POWERTOOLS_METRICS_DISABLED ?? 'false',
     });
 
-    const lambdas = loadLocalLambdas(stack, logStream, options.isolateModules);
+    const lambdas = loadLocalLambdas(
+      stack,
+      logStream,
+      options.isolateModules,
+      options.interceptInvoke,
+    );
 
     const executionStore = dataDir
       ? new FileExecutionStore(path.join(dataDir, 'executions'))
@@ -408,6 +443,7 @@ function loadLocalLambdas(
   stack: LocalStack,
   logStream: fs.WriteStream,
   isolate: ((load: () => void) => void) | undefined,
+  intercept: ((call: InvocationCall) => Promise<unknown>) | undefined,
 ): LocalLambda[] {
   const fileConsole = new Console({ stdout: logStream, stderr: logStream });
   const lambdas: LocalLambda[] = [];
@@ -420,12 +456,22 @@ function loadLocalLambdas(
       if (typeof handler !== 'function') {
         throw new Error(`${fn.entry} does not export ${fn.handlerExport ?? 'handler'}`);
       }
+      const run = handler as (e: unknown, c: unknown) => Promise<unknown>;
+      const name = path.basename(fn.entry).replace(/\.[cm]?[jt]s$/, '');
       lambdas.push({
         functionName: fn.functionName,
         arn: fn.arn,
         timeoutSeconds: fn.timeoutSeconds ?? 3,
-        invoke: (event, context) =>
-          (handler as (e: unknown, c: unknown) => Promise<unknown>)(event, context),
+        invoke: intercept
+          ? (event, context) =>
+              intercept({
+                handler: name,
+                functionName: fn.functionName,
+                event,
+                context,
+                invoke: (override) => run(override === undefined ? event : override, context),
+              })
+          : (event, context) => run(event, context),
       });
     }
     // Handler logs and EMF metrics go to the log file, never over the progress bar.

@@ -105,7 +105,11 @@ export class DynamoTransactionRepository implements TransactionRepository {
 
     const set = [`${n('updatedAt')} = ${v('now', meta.now)}`];
     const remove: string[] = [];
+    const add: string[] = [];
     if (write.status !== 'PENDING') {
+      // An audit counter: the conditional update below lets a terminal status be written only
+      // once, so it stays 1; the reliability suite reads it to prove that (DESIGN.md §4.2).
+      add.push(`${n('terminalWrites')} ${v('one', 1)}`);
       // Terminal: the item leaves the pending index in the same write (DESIGN.md §2).
       set.push(
         `${n('status')} = ${v('status', write.status)}`,
@@ -143,7 +147,10 @@ export class DynamoTransactionRepository implements TransactionRepository {
       conditions.push(`${n('attempts')} = ${v('readAttempts', write.guard.attempts)}`);
     }
 
-    const update = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
+    const update =
+      `SET ${set.join(', ')}` +
+      (remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : '') +
+      (add.length > 0 ? ` ADD ${add.join(', ')}` : '');
     return this.conditionalUpdate(id, update, conditions.join(' AND '), names, values);
   }
 

@@ -1,0 +1,247 @@
+// The reliability suite's harness: the real local runtime (synthesized workflow, in-process
+// handlers, dynalite, the simulated provider over loopback HTTP), fault hooks, and the DESIGN.md §4
+// invariants read back from the store and the provider's call log after every scenario.
+import * as fs from 'node:fs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { SimulatedCall } from '../../local/provider-simulator';
+import {
+  LocalRuntime,
+  type LocalRuntimeOptions,
+  type RunOutcome,
+  mergedFunctionEnvironment,
+} from '../../local/runtime';
+import { ENV } from '../../lambdas/contracts';
+
+export const isolateModules = (load: () => void) => jest.isolateModules(load);
+
+/** RELIABILITY_SCALE multiplies the transaction counts (CI: 1; bigger local runs: 5, 20, ...). */
+export class InvalidReliabilityScale extends Error {
+  override readonly name = 'InvalidReliabilityScale';
+}
+
+export function reliabilityScale(value = process.env.RELIABILITY_SCALE): number {
+  if (value === undefined || value.trim() === '') return 1;
+  const scale = Number(value);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1000) {
+    throw new InvalidReliabilityScale(
+      `RELIABILITY_SCALE must be a number in (0, 1000], got ${JSON.stringify(value)}`,
+    );
+  }
+  return scale;
+}
+
+/** A scenario's transaction count at this scale (at least 1). */
+export function scaled(count: number): number {
+  return Math.max(1, Math.round(count * reliabilityScale()));
+}
+
+export async function withRuntime<T>(
+  options: LocalRuntimeOptions,
+  body: (runtime: LocalRuntime) => Promise<T>,
+): Promise<T> {
+  const runtime = await LocalRuntime.start({ retryIntervalScale: 0, isolateModules, ...options });
+  try {
+    return await body(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+export interface StoredTransaction {
+  id: string;
+  status: string;
+  amount?: unknown;
+  currency?: unknown;
+  createdAt?: unknown;
+  pendingShard?: string;
+  providerRef?: string;
+  attempts?: number;
+  lastError?: string;
+  runId?: string;
+  terminalWrites?: number;
+  requeueCount?: number;
+}
+
+async function scanAll(
+  runtime: LocalRuntime,
+  indexName?: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await runtime.ddb.send(
+      new ScanCommand({
+        TableName: runtime.stack.tableNames.transactions,
+        ...(indexName === undefined ? { ConsistentRead: true } : { IndexName: indexName }),
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+export async function allTransactions(runtime: LocalRuntime): Promise<StoredTransaction[]> {
+  return (await scanAll(runtime)) as unknown as StoredTransaction[];
+}
+
+/** Calls recorded in a provider call log file (JSON lines; a torn last line is skipped). */
+export function readCallLog(file: string): SimulatedCall[] {
+  if (!fs.existsSync(file)) return [];
+  const calls: SimulatedCall[] = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      calls.push(JSON.parse(line) as SimulatedCall);
+    } catch {
+      // A kill mid-append tears the last line.
+    }
+  }
+  return calls;
+}
+
+export interface InvariantOptions {
+  /** The provider calls to check (default: the runtime's simulator, this process). */
+  readonly calls?: readonly SimulatedCall[];
+  /** MAX_ATTEMPTS of the stack (default: the runtime's function environment). */
+  readonly maxAttempts?: number;
+}
+
+export interface InvariantReport {
+  readonly counts: Record<'PENDING' | 'CONFIRMED' | 'REJECTED' | 'FAILED', number>;
+  readonly items: StoredTransaction[];
+  /** Provider calls that carried a final outcome without being a replay: charges + rejections. */
+  readonly freshFinalCalls: number;
+  readonly replays: number;
+}
+
+const TERMINAL = new Set(['CONFIRMED', 'REJECTED', 'FAILED']);
+
+/**
+ * DESIGN.md §4 read back from the store, the pending index and the provider's call log:
+ * 1. nothing lost: every seeded transaction is there in exactly one known status; PENDING items
+ *    and only they are in the pending index;
+ * 2. one terminal write: `terminalWrites` = requeueCount + 1 on a terminal item (0 on PENDING);
+ * 3. safe provider calls: every call carried the idempotency key = transaction id and the stored
+ *    amount/currency; a key got at most one fresh final outcome and every repeat answered it;
+ *    CONFIRMED holds the reference of its key, REJECTED was rejected by the provider;
+ * 4. bounded retries: attempts <= maxAttempts; FAILED carries lastError.
+ */
+export async function expectInvariants(
+  runtime: LocalRuntime,
+  seeded: readonly string[],
+  options: InvariantOptions = {},
+): Promise<InvariantReport> {
+  const items = await allTransactions(runtime);
+  const byId = new Map(items.map((t) => [t.id, t]));
+  const counts = { PENDING: 0, CONFIRMED: 0, REJECTED: 0, FAILED: 0 };
+  const problems: string[] = [];
+  const problem = (text: string) => {
+    if (problems.length < 20) problems.push(text);
+  };
+  const maxAttempts =
+    options.maxAttempts ?? Number(mergedFunctionEnvironment(runtime.stack)[ENV.MAX_ATTEMPTS]);
+
+  if (items.length !== seeded.length) {
+    problem(`store holds ${items.length} transactions, ${seeded.length} were seeded`);
+  }
+  for (const id of seeded) {
+    const t = byId.get(id);
+    if (t === undefined) {
+      problem(`${id}: lost (not in the store)`);
+      continue;
+    }
+    if (!(t.status in counts)) {
+      problem(`${id}: unknown status ${String(t.status)}`);
+      continue;
+    }
+    counts[t.status as keyof typeof counts] += 1;
+    const terminal = TERMINAL.has(t.status);
+    if (terminal === (t.pendingShard !== undefined)) {
+      problem(`${id}: status ${t.status} with pendingShard ${String(t.pendingShard)}`);
+    }
+    const lives = (t.requeueCount ?? 0) + (terminal ? 1 : 0);
+    if ((t.terminalWrites ?? 0) !== lives) {
+      problem(
+        `${id}: ${t.status} written terminal ${t.terminalWrites ?? 0} times, expected ${lives}`,
+      );
+    }
+    if (typeof t.attempts === 'number' && t.attempts > maxAttempts) {
+      problem(`${id}: attempts ${t.attempts} > maxAttempts ${maxAttempts}`);
+    }
+    if (t.status === 'PENDING' && typeof t.attempts === 'number' && t.attempts >= maxAttempts) {
+      problem(`${id}: PENDING with attempts ${t.attempts} >= maxAttempts (should be FAILED)`);
+    }
+    if (t.status === 'FAILED' && !(typeof t.lastError === 'string' && t.lastError !== '')) {
+      problem(`${id}: FAILED without lastError`);
+    }
+  }
+
+  // The pending index holds exactly the PENDING items (nothing left out, nothing stale).
+  const indexed = new Set(
+    (await scanAll(runtime, runtime.stack.tableNames.pendingIndex)).map((e) => String(e.id)),
+  );
+  for (const t of items) {
+    if (t.status === 'PENDING' && !indexed.has(t.id)) problem(`${t.id}: PENDING but not indexed`);
+    if (t.status !== 'PENDING' && indexed.has(t.id)) problem(`${t.id}: ${t.status} but indexed`);
+  }
+
+  const calls = options.calls ?? runtime.provider.calls();
+  const finalByKey = new Map<string, string>();
+  const freshFinals = new Map<string, number>();
+  let replays = 0;
+  for (const call of calls) {
+    if (!call.authorized) continue;
+    if (call.idempotencyKey === undefined || call.idempotencyKey !== call.transactionId) {
+      problem(
+        `a call for ${String(call.transactionId)} carried key ${String(call.idempotencyKey)}`,
+      );
+      continue;
+    }
+    const t = byId.get(call.idempotencyKey);
+    if (t !== undefined && call.amount !== undefined && call.amount !== t.amount) {
+      problem(`${t.id}: provider charged amount ${call.amount}, stored ${String(t.amount)}`);
+    }
+    if (call.outcome !== 'confirmed' && call.outcome !== 'rejected') continue;
+    const current = `${call.outcome}:${call.reference ?? call.reason ?? ''}`;
+    const previous = finalByKey.get(call.idempotencyKey);
+    if (previous !== undefined && previous !== current) {
+      problem(`${call.idempotencyKey}: provider answered ${current} after ${previous}`);
+    }
+    finalByKey.set(call.idempotencyKey, current);
+    if (call.replayed) replays += 1;
+    else freshFinals.set(call.idempotencyKey, (freshFinals.get(call.idempotencyKey) ?? 0) + 1);
+  }
+  for (const [key, n] of freshFinals) {
+    if (n > 1) problem(`${key}: ${n} fresh final outcomes at the provider (double charge)`);
+  }
+  for (const t of items) {
+    const final = finalByKey.get(t.id);
+    if (t.status === 'CONFIRMED' && final !== `confirmed:${t.providerRef}`) {
+      problem(`${t.id}: CONFIRMED with ${t.providerRef}, provider said ${String(final)}`);
+    }
+    if (t.status === 'REJECTED' && !final?.startsWith('rejected:')) {
+      problem(`${t.id}: REJECTED but the provider said ${String(final)}`);
+    }
+  }
+
+  expect(problems).toEqual([]);
+  return {
+    counts,
+    items,
+    freshFinalCalls: [...freshFinals.values()].reduce((a, b) => a + b, 0),
+    replays,
+  };
+}
+
+/** Runs executions until one finishes with nothing left PENDING (or `maxRuns` is reached). */
+export async function runUntilDrained(runtime: LocalRuntime, maxRuns = 5): Promise<RunOutcome[]> {
+  const outcomes: RunOutcome[] = [];
+  for (let i = 0; i < maxRuns; i += 1) {
+    const outcome = await runtime.waitForRun(runtime.startRun().executionArn);
+    outcomes.push(outcome);
+    if ((await runtime.storeCounts()).PENDING === 0) break;
+  }
+  return outcomes;
+}

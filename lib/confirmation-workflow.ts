@@ -54,7 +54,7 @@ export interface ConfirmationWorkflowProps {
 
 /**
  * Errors worth another attempt: our handlers' SystemicFault (DynamoDB unreachable, throttled, ...)
- * and the transient faults of the Lambda service and of the task itself. Never States.ALL:
+ * and the transient faults of the Lambda service and of the task itself (crash, OOM, timeout). Never States.ALL:
  * InvalidExecutionInput, LockLost and InvalidConfiguration must fail at once.
  */
 export const TRANSIENT_ERRORS = [
@@ -65,6 +65,10 @@ export const TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
   'Lambda.ClientExecutionTimeoutException',
   sfn.Errors.TIMEOUT,
+  // A function that crashed, ran out of memory or hit its own timeout: every handler is safe to
+  // run again (conditional writes, replayed provider keys), so a crash costs a retry, not a run.
+  'Lambda.Unknown',
+  'Sandbox.Timedout',
 ] as const;
 
 /**

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { Console } from 'node:console';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
@@ -379,36 +379,50 @@ export class LocalRuntime {
       for (const entry of page.Items ?? []) indexed.set(entry.id as string, entry);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
+    // Items are read and re-put with numbers as exact strings (NumberValue): any stored number,
+    // also one a JS number cannot hold (an amount of 12345678901234567890.5 written by another
+    // system), must neither fail the reopen nor change. A client of its own: two document clients
+    // on one DynamoDBClient share (and overwrite) one translate config.
+    const base = new DynamoDBClient({
+      endpoint: this.storeEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const exact = DynamoDBDocumentClient.from(base, { unmarshallOptions: { wrapNumbers: true } });
     let repairs = 0;
-    do {
-      const page: ScanCommandOutput = await this.ddb.send(
-        new DocScanCommand({
-          TableName: transactions,
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const entry = indexed.get(item.id as string);
-        const inSync =
-          item.pendingShard === undefined
-            ? entry === undefined
-            : entry !== undefined &&
-              entry.pendingShard === item.pendingShard &&
-              entry.createdAt === item.createdAt;
-        if (inSync) continue;
-        repairs += 1;
-        if (item.pendingShard === undefined) {
-          // A stale entry: write the attribute it was indexed under, then remove it, so dynalite
-          // deletes the entry it computes from the old item.
-          await this.ddb.send(
-            new PutCommand({ TableName: transactions, Item: { ...item, ...entry } }),
-          );
+    try {
+      do {
+        const page: ScanCommandOutput = await exact.send(
+          new DocScanCommand({
+            TableName: transactions,
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const entry = indexed.get(item.id as string);
+          const inSync =
+            item.pendingShard === undefined
+              ? entry === undefined
+              : entry !== undefined &&
+                entry.pendingShard === item.pendingShard &&
+                entry.createdAt === item.createdAt;
+          if (inSync) continue;
+          repairs += 1;
+          if (item.pendingShard === undefined) {
+            // A stale entry: write the attribute it was indexed under, then remove it, so dynalite
+            // deletes the entry it computes from the old item.
+            await exact.send(
+              new PutCommand({ TableName: transactions, Item: { ...item, ...entry } }),
+            );
+          }
+          await exact.send(new PutCommand({ TableName: transactions, Item: item }));
         }
-        await this.ddb.send(new PutCommand({ TableName: transactions, Item: item }));
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } finally {
+      base.destroy();
+    }
     return repairs;
   }
 

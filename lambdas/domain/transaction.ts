@@ -50,11 +50,24 @@ const boundedString = (what: string) =>
   });
 
 /**
+ * The id is sent as the provider's `Idempotency-Key` header, which must carry it unchanged: fetch
+ * trims leading/trailing spaces and tabs (another transaction's key, or a key that no longer
+ * equals the id) and refuses control and non-Latin-1 characters (every call fails before it is
+ * sent). Visible ASCII, inner spaces allowed, is what survives any HTTP stack byte for byte.
+ */
+const HEADER_SAFE_ID = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/**
  * A stored transaction as the confirmer needs it. Unknown extra attributes are tolerated (other
  * systems own the table too); only the fields below are checked.
  */
 export const transactionSchema = z.looseObject({
-  id: boundedString('a string').min(1, { error: 'must not be empty' }),
+  id: boundedString('a string')
+    .min(1, { error: 'must not be empty' })
+    .regex(HEADER_SAFE_ID, {
+      error: (issue) =>
+        `must be visible ASCII without leading or trailing spaces (it is the Idempotency-Key header), got ${shown(issue.input)}`,
+    }),
   status: z.enum(TRANSACTION_STATUSES, {
     error: (issue) =>
       issue.input === undefined

@@ -159,6 +159,8 @@ describe('ConfirmPage (Distributed Map)', () => {
           'Lambda.TooManyRequestsException',
           'Lambda.ClientExecutionTimeoutException',
           'States.Timeout',
+          'Lambda.Unknown',
+          'Sandbox.Timedout',
         ],
         IntervalSeconds: dev.confirmBatchRetry.intervalSeconds,
         MaxAttempts: dev.confirmBatchRetry.maxAttempts,

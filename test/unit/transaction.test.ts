@@ -140,6 +140,24 @@ describe('parseTransaction', () => {
     expect(reasonFor({ note: 'n'.repeat(2048) })).toBe('OK');
   });
 
+  // The id is the Idempotency-Key header: fetch trims outer spaces/tabs (another key) and refuses
+  // control and non-Latin-1 characters (every call fails as a "network" error, attempts burn).
+  test.each([' tx-1', 'tx-1\t', 'tx\n1', 'tx-€', 'tx-é', 'tx\u00001'])(
+    'an id that cannot travel unchanged as an HTTP header (%j) is invalid',
+    (id) => {
+      expect(reasonFor({ id })).toMatch(
+        /^INVALID_RECORD: id: must be visible ASCII without leading or trailing spaces/,
+      );
+    },
+  );
+
+  test.each(['a', 'tx 1', 'demo-20260101T000000-0000001', 'A.b_c:d-e/f~!'])(
+    'an id of visible ASCII with inner spaces (%j) is valid',
+    (id) => {
+      expect(reasonFor({ id })).toBe('OK');
+    },
+  );
+
   test('reasons never echo the amount', () => {
     expect(reasonFor({ amount: -987654 })).not.toContain('987654');
     expect(reasonFor({ amount: '987654' })).not.toContain('987654');

@@ -111,7 +111,18 @@ export class LocalRuntime {
     readonly logFile: string,
     private readonly closers: (() => Promise<void>)[],
     private readonly storeEndpoint: string,
+    private readonly inFlight: Set<Promise<unknown>>,
   ) {}
+
+  /**
+   * Resolves once no handler invocation is running. A failed or cancelled map stops waiting for
+   * its children, but an in-process handler cannot be killed: it finishes its provider calls and
+   * conditional writes in the background (as a frozen Lambda would on its next thaw). Checks of
+   * the store wait for this first.
+   */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
 
   /** The loopback URL of the embedded DynamoDB (dynalite), for operator tools. */
   get dynamodbEndpoint(): string {
@@ -190,11 +201,13 @@ export class LocalRuntime {
       POWERTOOLS_METRICS_DISABLED: environment.POWERTOOLS_METRICS_DISABLED ?? 'false',
     });
 
+    const inFlight = new Set<Promise<unknown>>();
     const lambdas = loadLocalLambdas(
       stack,
       logStream,
       options.isolateModules,
       options.interceptInvoke,
+      inFlight,
     );
 
     const executionStore = dataDir
@@ -250,6 +263,7 @@ export class LocalRuntime {
       logFile,
       closers,
       store.endpoint,
+      inFlight,
     );
     if (dataDir) runtime.indexRepairs = await runtime.repairPendingIndex();
     return runtime;
@@ -458,6 +472,7 @@ function loadLocalLambdas(
   logStream: fs.WriteStream,
   isolate: ((load: () => void) => void) | undefined,
   intercept: ((call: InvocationCall) => Promise<unknown>) | undefined,
+  inFlight: Set<Promise<unknown>>,
 ): LocalLambda[] {
   const fileConsole = new Console({ stdout: logStream, stderr: logStream });
   const lambdas: LocalLambda[] = [];
@@ -470,7 +485,14 @@ function loadLocalLambdas(
       if (typeof handler !== 'function') {
         throw new Error(`${fn.entry} does not export ${fn.handlerExport ?? 'handler'}`);
       }
-      const run = handler as (e: unknown, c: unknown) => Promise<unknown>;
+      const runHandler = handler as (e: unknown, c: unknown) => Promise<unknown>;
+      const run = (e: unknown, c: unknown): Promise<unknown> => {
+        const running = runHandler(e, c);
+        inFlight.add(running);
+        const forget = () => inFlight.delete(running);
+        running.then(forget, forget);
+        return running;
+      };
       const name = path.basename(fn.entry).replace(/\.[cm]?[jt]s$/, '');
       lambdas.push({
         functionName: fn.functionName,

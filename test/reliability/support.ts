@@ -133,6 +133,8 @@ export async function expectInvariants(
   seeded: readonly string[],
   options: InvariantOptions = {},
 ): Promise<InvariantReport> {
+  // Handlers of a failed or cancelled map may still be finishing their writes.
+  await runtime.settled();
   const items = await allTransactions(runtime);
   const byId = new Map(items.map((t) => [t.id, t]));
   const counts = { PENDING: 0, CONFIRMED: 0, REJECTED: 0, FAILED: 0 };

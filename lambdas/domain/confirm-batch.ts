@@ -137,6 +137,10 @@ export async function confirmBatch(
       log.info('transaction changed by someone else meanwhile: skipped', attributes);
     } else if (bucket === 'deferred' || bucket === 'failed') {
       log.warn('transaction not confirmed', { ...attributes, lastError: decision.write.lastError });
+    } else if (bucket === 'confirmed') {
+      // The common case: DEBUG (prod samples 1%), so logs do not cost a line per confirmation.
+      // The store keeps the outcome (runId, providerRef, confirmedAt); `batch done` the counts.
+      log.debug('transaction completed', attributes);
     } else {
       log.info('transaction completed', attributes);
     }

@@ -50,10 +50,10 @@ const boundedString = (what: string) =>
   });
 
 /**
- * The id is sent as the provider's `Idempotency-Key` header, which must carry it unchanged: fetch
- * trims leading/trailing spaces and tabs (another transaction's key, or a key that no longer
- * equals the id) and refuses control and non-Latin-1 characters (every call fails before it is
- * sent). Visible ASCII, inner spaces allowed, is what survives any HTTP stack byte for byte.
+ * The id is sent as the provider's `Idempotency-Key` header, which must carry it unchanged: HTTP
+ * strips leading/trailing spaces and tabs of a header value (another transaction's key, or a key
+ * that no longer equals the id), and HTTP clients refuse control and non-ASCII characters (every
+ * call fails before it is sent). Visible ASCII, inner spaces allowed, is what survives any HTTP stack byte for byte.
  */
 const HEADER_SAFE_ID = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 

@@ -26,8 +26,8 @@ type Subsegment = ReturnType<Segment['addNewSubsegment']>;
  * `## provider.confirm` subsegment annotated with the transaction id, the HTTP status (or network
  * error) and the outcome. Never the amount, the currency or the API key.
  *
- * Powertools' own fetch instrumentation (undici diagnostics channel) adds the plain HTTP
- * subsegment named after the host; this one carries what it cannot know. It is added to the
+ * Powertools' own HTTP instrumentation (captureHTTPsGlobal on node:http/https) adds the plain
+ * HTTP subsegment named after the host; this one carries what it cannot know. It is added to the
  * handler's subsegment without becoming the active segment: up to IN_BATCH_PARALLELISM calls run
  * at once, and one active segment for all of them would nest them wrongly.
  */

@@ -1,0 +1,203 @@
+/**
+ * `npm run cost`: the AWS cost model (bench/cost-model.ts) for a stage of lib/stages.ts, fed by
+ * the stage's synthesized template (synthesized here without bundling, ~3 s).
+ *
+ *   npm run cost -- [--stage dev|prod] [--latency-ms 50] [--transactions 1000000] [--json]
+ *
+ * Exit codes: 0 ok, 1 failure, 2 bad flags (the message names the flag).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { STAGES } from '../lib/stages';
+import { synthesizeStackTemplate } from '../local/stack-template';
+import type { CfnTemplate } from '../local/synthesized-definition';
+import { integer } from '../ops/arg-parsers';
+import { type Io, duration, json, processIo, table } from '../ops/io';
+import {
+  ASSUMPTIONS,
+  type CostReport,
+  type DesignCost,
+  type DrainEstimate,
+  costConfigFromTemplate,
+  costModel,
+} from './cost-model';
+
+export const DEFAULT_STAGE = 'prod';
+export const DEFAULT_LATENCY_MS = 50;
+export const DEFAULT_TRANSACTIONS = 1_000_000;
+
+export interface CostOptions {
+  stage: string;
+  latencyMs: number;
+  transactions: number;
+  json?: boolean;
+}
+
+export interface CostDeps {
+  io?: Io;
+  /** The stage's synthesized template (default: synthesize it). */
+  template?: (stage: string) => CfnTemplate;
+}
+
+export function buildCostProgram(io: Io, action: (options: CostOptions) => void): Command {
+  return new Command('cost')
+    .description(
+      'AWS cost per million confirmations (Step Functions, Lambda, DynamoDB) and the time to drain a backlog, from the synthesized stack and list prices',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)')
+    .allowExcessArguments(false)
+    .addOption(
+      new Option('--stage <name>', 'the stage of lib/stages.ts to synthesize')
+        .choices(Object.keys(STAGES))
+        .default(DEFAULT_STAGE),
+    )
+    .addOption(
+      new Option('--latency-ms <n>', 'provider response time in ms (0..60000)')
+        .argParser(integer('--latency-ms', 0, 60_000))
+        .default(DEFAULT_LATENCY_MS),
+    )
+    .addOption(
+      new Option('--transactions <n>', 'backlog size (1..1000000000)')
+        .argParser(integer('--transactions', 1, 1_000_000_000))
+        .default(DEFAULT_TRANSACTIONS),
+    )
+    .option('--json', 'print the whole report as JSON')
+    .action((options: CostOptions) => action(options));
+}
+
+/** Runs `npm run cost` with these arguments; resolves to the exit code. */
+export async function runCost(argv: readonly string[], deps: CostDeps = {}): Promise<number> {
+  const io = deps.io ?? processIo;
+  const synthesize =
+    deps.template ?? ((stage: string) => synthesizeStackTemplate({ config: STAGES[stage] }));
+  let options: CostOptions | undefined;
+  try {
+    await buildCostProgram(io, (o) => {
+      options = o;
+    }).parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.code === 'commander.helpDisplayed' ? 0 : 2;
+    throw err;
+  }
+  if (options === undefined) return 0;
+  try {
+    const config = costConfigFromTemplate(synthesize(options.stage));
+    const report = costModel(config, {
+      transactions: options.transactions,
+      latencyMs: options.latencyMs,
+    });
+    io.out(options.json === true ? json(report) : formatReport(report));
+    return 0;
+  } catch (err) {
+    io.err(`${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}\n`);
+    return 1;
+  }
+}
+
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
+const usd = (n: number) => `$${n.toFixed(4)}`;
+const ms = (n: number) => `${count(n)} ms`;
+
+/** The report as the table and the formulas the README quotes. */
+export function formatReport(report: CostReport): string {
+  const { config: c, batched, naive, scenario } = report;
+  const fn = (name: string) => {
+    const spec = c.functions[name];
+    return spec === undefined ? '-' : `${spec.memoryMb} MB ${spec.architecture}`;
+  };
+  const t = c.transitions;
+  const header = [
+    `txconfirm AWS cost model: stage ${report.stage}, ${count(scenario.transactions)} transactions, provider latency ${scenario.latencyMs} ms`,
+    `${report.region} list prices, on-demand, free tiers ignored; happy path (no retries, no cold starts)`,
+    `From the synthesized template: pageSize ${c.pageSize}, batchSize ${c.batchSize}, MaxConcurrency ${c.maxConcurrency}, inBatchParallelism ${c.inBatchParallelism}, maxPagesPerExecution ${c.maxPagesPerExecution}, ${c.shardCount} shards, ${c.childExecutionType} children;`,
+    `  confirm-batch ${fn('confirm-batch')}, fetch-page ${fn('fetch-page')}, start-run ${fn('start-run')}, finish-run ${fn('finish-run')}`,
+    `Standard transitions walked in the ASL: ${t.executionStart} per execution start, ${t.page} per page, ${t.continueAsNew} per ContinueAsNew, ${t.finish} to finish, ${t.perChild} per child execution`,
+    '',
+  ].join('\n');
+
+  const row = (label: string, pick: (d: DesignCost) => [string, number]) => {
+    const [bu, bc] = pick(batched);
+    const [nu, nc] = pick(naive);
+    return [label, bu, usd(bc), nu, usd(nc)];
+  };
+  const rows = [
+    row('Step Functions', (d) => ['', d.cost.stepFunctions]),
+    row('  Standard transitions', (d) => [
+      count(d.usage.standardTransitions),
+      d.cost.standardTransitions,
+    ]),
+    row('  Express requests', (d) => [count(d.usage.expressRequests), d.cost.expressRequests]),
+    row('  Express duration', (d) => [
+      `${count(d.usage.expressGbSeconds)} GB-s`,
+      d.cost.expressDuration,
+    ]),
+    row('Lambda', (d) => ['', d.cost.lambda]),
+    row('  requests', (d) => [count(d.usage.lambdaRequests), d.cost.lambdaRequests]),
+    row('  duration', (d) => [`${count(d.usage.lambdaGbSeconds)} GB-s`, d.cost.lambdaDuration]),
+    row('DynamoDB', (d) => ['', d.cost.dynamodb]),
+    row('  write units', (d) => [`${count(d.usage.writeUnits)} WRU`, d.cost.dynamodbWrites]),
+    row('  read units', (d) => [`${count(d.usage.readUnits)} RRU`, d.cost.dynamodbReads]),
+    row(`total (${count(scenario.transactions)})`, (d) => ['', d.cost.total]),
+    row('per 1M confirmations', (d) => ['', d.perMillion]),
+  ];
+  const costTable = table(
+    ['component', 'batched: usage', 'batched', 'naive (1 Standard child/item): usage', 'naive'],
+    rows,
+  );
+
+  const ratio = naive.perMillion / batched.perMillion;
+  const empty = report.emptyRun;
+  const footer = [
+    `naive / batched: ${ratio.toFixed(1)}x`,
+    `an empty run (nothing pending): ${usd(empty.cost)}` +
+      (empty.perMonth === undefined
+        ? ''
+        : `; one every ${c.schedulePeriodSeconds} s for 30 days: $${empty.perMonth.toFixed(2)}` +
+          (c.scheduleEnabled ? '' : ' (the schedule is created disabled in this stage)')),
+    '',
+    `Drain of ${count(scenario.transactions)} at ${scenario.latencyMs} ms provider latency:`,
+    ...drainLines('batched', batched.drain, c, scenario, batched.usage),
+    ...drainLines(
+      'naive',
+      naive.drain,
+      { ...c, batchSize: 1, inBatchParallelism: 1 },
+      scenario,
+      naive.usage,
+    ),
+    '',
+  ].join('\n');
+  return `${header}\n${costTable}${footer}`;
+}
+
+function drainLines(
+  label: string,
+  d: DrainEstimate,
+  c: { batchSize: number; inBatchParallelism: number; maxConcurrency: number },
+  scenario: { latencyMs: number },
+  usage: DesignCost['usage'],
+): string[] {
+  const a = ASSUMPTIONS;
+  const pad = ' '.repeat(label.length + 4);
+  const parallel = Math.min(c.inBatchParallelism, c.batchSize);
+  return [
+    `  ${label}: batch = ${a.batchFixedMs} + ceil(${c.batchSize} / ${parallel}) x (${scenario.latencyMs} + ${a.providerCallOverheadMs}) = ${ms(d.batchLambdaMs)}; child = ${a.childStartMs} + batch = ${ms(d.childMs)}`,
+    `${pad}page = ${a.handlerMs['fetch-page']} + ${a.mapRunOverheadMs} + ceil(${d.batchesPerPage} batches / ${c.maxConcurrency}) x child = ${ms(d.pageMs)}`,
+    `${pad}children in flight = min(${c.maxConcurrency}, ${d.batchesPerPage}) = ${d.childrenInFlight}; provider calls in flight = ${d.childrenInFlight} x ${parallel} = ${d.providerCallsInFlight} (configured ceiling ${c.maxConcurrency} x ${c.inBatchParallelism} = ${d.configuredProviderCallsInFlight})`,
+    `${pad}drain = ${count(usage.pages)} pages x page + ${usage.executions} executions x (start-run + fetch-page) + ${usage.executions - usage.runs} x ContinueAsNew + ${usage.runs} x finish` +
+      (usage.runs > 1 ? ` + ${usage.runs - 1} x half a schedule period` : '') +
+      ` = ${duration(d.drainMs)} (${count(d.confirmationsPerSecond)} confirmations/s)`,
+  ];
+}
+
+if (require.main === module) {
+  runCost(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

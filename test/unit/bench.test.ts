@@ -1,0 +1,137 @@
+// npm run bench's pieces: statistics, the plan, the result file's shape and the printed table; and
+// each kind of measurement run for real (small counts) as the child process the bench starts.
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import type { Measurement } from '../../bench/measure';
+import { assemble, type BenchOptions, baselineTransactions, renderTable } from '../../bench/run';
+import { median, percentile } from '../../bench/stats';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+const options: BenchOptions = {
+  runs: 3,
+  latencies: [0, 50],
+  transactions: 10_000,
+  ceilingTransactions: 5_000,
+  baselineTransactions: 2_000,
+  baselineSeconds: 15,
+  out: '/unused',
+};
+
+const m = (kind: Measurement['kind'], latencyMs: number, txPerSecond: number): Measurement => ({
+  kind,
+  latencyMs,
+  transactions: 1000,
+  seconds: 1000 / txPerSecond,
+  txPerSecond,
+  p50Ms: txPerSecond / 100,
+  p99Ms: txPerSecond / 10,
+  peakRssMb: txPerSecond / 2,
+  ...(kind === 'ceiling'
+    ? {
+        writesPerSecondByConcurrency: { '1': txPerSecond / 2, '64': txPerSecond },
+        readItemsPerSecond: 20_000,
+      }
+    : {}),
+});
+
+describe('bench statistics', () => {
+  it('percentile is nearest-rank; median averages the middle pair', () => {
+    const samples = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
+    expect(percentile(samples, 50)).toBe(5);
+    expect(percentile(samples, 99)).toBe(10);
+    expect(percentile(samples, 10)).toBe(1);
+    expect(percentile([], 50)).toBeNaN();
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('the baseline runs about baselineSeconds of sequential work, within 100..baselineTransactions', () => {
+    expect(baselineTransactions(0, options)).toBe(2000);
+    expect(baselineTransactions(50, options)).toBe(283);
+    expect(baselineTransactions(5000, options)).toBe(100);
+  });
+});
+
+describe('bench result', () => {
+  const runs: Measurement[] = [];
+  for (const [ceiling, b0, w0, b50, w50] of [
+    [1000, 300, 700, 18, 600],
+    [1200, 320, 900, 19, 650],
+    [1100, 310, 800, 17, 700],
+  ]) {
+    runs.push(m('ceiling', 0, ceiling), m('baseline', 0, b0), m('workflow', 0, w0));
+    runs.push(m('baseline', 50, b50), m('workflow', 50, w50));
+  }
+  const result = assemble(runs, options, new Date(0), new Date(1000));
+
+  it('carries the medians and the ratios the issue names', () => {
+    expect(result.ceiling.writesPerSecond).toBe(1100);
+    expect(result.ceiling.runs).toEqual([1000, 1200, 1100]);
+    expect(result.ceiling.byConcurrency).toEqual({ '1': 550, '64': 1100 });
+    expect(result.baseline[50].txPerSecond).toBe(18);
+    expect(result.workflow[0].txPerSecond).toBe(800);
+    expect(result.workflow[50].txPerSecond).toBe(650);
+    expect(result.ratios.workflowToCeiling).toBeCloseTo(800 / 1100, 3);
+    expect(result.ratios.workflowToBaseline).toBeCloseTo(650 / 18, 1);
+    // Peak RSS is the worst run, not the median.
+    expect(result.workflow[0].peakRssMb).toBe(450);
+  });
+
+  it('prints every measurement, the ratios and whether each target was met', () => {
+    const text = renderTable(result);
+    expect(text).toContain('ceiling: conditional UpdateItem');
+    expect(text.match(/workflow: npm start path/g)).toHaveLength(2);
+    expect(text).toContain('ratios.workflowToCeiling (0 ms) = 0.727 (target 0.8: not met)');
+    expect(text).toContain('ratios.workflowToBaseline (50 ms) = 36.1 (target 30: met)');
+  });
+});
+
+function measure(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'bench/measure.ts'), ...args],
+      { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('bench measurements (child processes, small counts)', () => {
+  it.each([
+    ['ceiling', 200, 0],
+    ['baseline', 60, 0],
+    ['workflow', 300, 0],
+  ])(
+    '%s over %i transactions prints one result that adds up',
+    async (kind, transactions, latency) => {
+      const r = await measure([
+        '--kind',
+        kind,
+        '--transactions',
+        String(transactions),
+        '--latency-ms',
+        String(latency),
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const result = JSON.parse(r.stdout.trim()) as Measurement;
+      expect(result).toMatchObject({ kind, transactions, latencyMs: latency });
+      expect(result.txPerSecond).toBeCloseTo(transactions / result.seconds, -1);
+      expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms);
+      expect(result.peakRssMb).toBeGreaterThan(0);
+      if (kind === 'workflow')
+        expect((result.confirmed ?? 0) + (result.rejected ?? 0)).toBe(transactions);
+      if (kind === 'ceiling')
+        expect(Object.keys(result.writesPerSecondByConcurrency ?? {})).toHaveLength(4);
+    },
+  );
+
+  it('a bad flag is a usage error (exit 2) naming the flag', async () => {
+    const r = await measure(['--kind', 'ceiling', '--transactions', 'many']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--transactions must be an integer');
+  });
+});

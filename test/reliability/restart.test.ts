@@ -2,7 +2,6 @@
 // a run, restarted, then the full DESIGN.md §4 invariants read from the same data dir, over the
 // call log of both processes. And the pending-index repair a reopened data dir runs (dynalite
 // writes an item and its index entry separately, so a kill can leave them out of step).
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,33 +18,9 @@ import {
   scaled,
   withRuntime,
 } from './support';
+import { startNpmStart } from '../support/npm-start';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'bin', 'txconfirm-local.ts');
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): { child: ChildProcess; done: Promise<Exit> } {
-  // `node --import tsx`, not the tsx binary (which forks): SIGKILL must hit the process itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Exit>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done };
-}
+const start = startNpmStart;
 
 function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

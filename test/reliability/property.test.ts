@@ -98,63 +98,68 @@ function storeFaults(request: StoreRequest) {
 describe('reliability: property over random provider answers and crashes', () => {
   const numRuns = Math.max(3, Math.round(25 * reliabilityScale()));
 
-  it(`invariants hold after any interleaving (${numRuns} drawn cases), and a clean run drains`, async () => {
-    await withRuntime(
-      {
-        // Small batches and pages so a few dozen transactions make several batches and pages.
-        configOverrides: {
-          batchSize: 4,
-          pageSize: 16,
-          maxConcurrency: 4,
-          providerTimeoutMs: 300,
-          toleratedFailurePercentage: 50,
+  it(
+    `invariants hold after any interleaving (${numRuns} drawn cases), and a clean run drains`,
+    async () => {
+      await withRuntime(
+        {
+          // Small batches and pages so a few dozen transactions make several batches and pages.
+          configOverrides: {
+            batchSize: 4,
+            pageSize: 16,
+            maxConcurrency: 4,
+            providerTimeoutMs: 300,
+            toleratedFailurePercentage: 50,
+          },
+          provider: { timeoutHoldMs: 1000 },
+          interceptInvoke,
+          storeFaults,
         },
-        provider: { timeoutHoldMs: 1000 },
-        interceptInvoke,
-        storeFaults,
-      },
-      async (runtime: LocalRuntime) => {
-        const seeded: string[] = [];
-        let caseNo = 0;
-        await fc.assert(
-          fc.asyncProperty(planArbitrary, async (plan) => {
-            caseNo += 1;
-            // A distinct second per case keeps the ids distinct (they embed the seed time).
-            const ids = await runtime.seedTransactions(
-              plan.transactions,
-              new Date(Date.UTC(2026, 0, 1) + caseNo * 1000),
-            );
-            seeded.push(...ids);
-            for (const { index, answers } of plan.steps) {
-              runtime.provider.script(ids[index], ...answers.map((name) => STEPS[name]));
-            }
-            active = {
-              crashes: plan.crashes,
-              invocations: 0,
-              lostWrites: new Map(plan.lostWrites.map((i) => [ids[i], SDK_ATTEMPTS])),
-            };
-            let faulty;
-            try {
-              faulty = await runtime.waitForRun(runtime.startRun().executionArn);
-            } finally {
-              active = undefined;
-            }
-            // The faulty run may succeed or fail (too many failed batches); never SKIPPED: each
-            // run releases the lock on every path.
-            expect(faulty.skippedBy).toBeUndefined();
-            expect(['SUCCEEDED', 'FAILED']).toContain(faulty.final.status);
-            await expectInvariants(runtime, seeded);
+        async (runtime: LocalRuntime) => {
+          const seeded: string[] = [];
+          let caseNo = 0;
+          await fc.assert(
+            fc.asyncProperty(planArbitrary, async (plan) => {
+              caseNo += 1;
+              // A distinct second per case keeps the ids distinct (they embed the seed time).
+              const ids = await runtime.seedTransactions(
+                plan.transactions,
+                new Date(Date.UTC(2026, 0, 1) + caseNo * 1000),
+              );
+              seeded.push(...ids);
+              for (const { index, answers } of plan.steps) {
+                runtime.provider.script(ids[index], ...answers.map((name) => STEPS[name]));
+              }
+              active = {
+                crashes: plan.crashes,
+                invocations: 0,
+                lostWrites: new Map(plan.lostWrites.map((i) => [ids[i], SDK_ATTEMPTS])),
+              };
+              let faulty;
+              try {
+                faulty = await runtime.waitForRun(runtime.startRun().executionArn);
+              } finally {
+                active = undefined;
+              }
+              // The faulty run may succeed or fail (too many failed batches); never SKIPPED: each
+              // run releases the lock on every path.
+              expect(faulty.skippedBy).toBeUndefined();
+              expect(['SUCCEEDED', 'FAILED']).toContain(faulty.final.status);
+              await expectInvariants(runtime, seeded);
 
-            // A transaction gets one provider call per run, so scripted transient answers can
-            // take up to maxAttempts (5) runs to end FAILED; a drained store needs no more.
-            const clean = await runUntilDrained(runtime, 6);
-            expect(clean.map((o) => o.final.status)).not.toContain('FAILED');
-            const report = await expectInvariants(runtime, seeded);
-            expect(report.counts.PENDING).toBe(0);
-          }),
-          { numRuns, endOnFailure: true },
-        );
-      },
-    );
-  });
+              // A transaction gets one provider call per run, so scripted transient answers can
+              // take up to maxAttempts (5) runs to end FAILED; a drained store needs no more.
+              const clean = await runUntilDrained(runtime, 6);
+              expect(clean.map((o) => o.final.status)).not.toContain('FAILED');
+              const report = await expectInvariants(runtime, seeded);
+              expect(report.counts.PENDING).toBe(0);
+            }),
+            { numRuns, endOnFailure: true },
+          );
+        },
+      );
+      // About 0.6 s per case here; the timeout grows with RELIABILITY_SCALE.
+    },
+    Math.max(60_000, numRuns * 3_000),
+  );
 });

@@ -19,7 +19,12 @@ export class InvalidReliabilityScale extends Error {
   override readonly name = 'InvalidReliabilityScale';
 }
 
-export function reliabilityScale(value = process.env.RELIABILITY_SCALE): number {
+/** This process's scale (RELIABILITY_SCALE). */
+export function reliabilityScale(): number {
+  return parseReliabilityScale(process.env.RELIABILITY_SCALE);
+}
+
+export function parseReliabilityScale(value: string | undefined): number {
   if (value === undefined || value.trim() === '') return 1;
   const scale = Number(value);
   if (!Number.isFinite(scale) || scale <= 0 || scale > 1000) {

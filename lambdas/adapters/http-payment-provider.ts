@@ -96,7 +96,9 @@ export class HttpPaymentProvider implements PaymentProvider {
     if (!base.pathname.endsWith('/')) base.pathname = `${base.pathname}/`;
     this.endpoint = new URL('v1/confirmations', base);
     this.transport = this.endpoint.protocol === 'https:' ? https : http;
-    this.agent = new this.transport.Agent({ keepAlive: true });
+    // Idle pooled sockets close after 4 s (as undici's default), before a server's own keep-alive
+    // timeout would cut one under a new request.
+    this.agent = new this.transport.Agent({ keepAlive: true, timeout: 4_000 });
   }
 
   async confirm(request: ConfirmationRequest): Promise<ProviderResponse> {
@@ -157,9 +159,12 @@ export class HttpPaymentProvider implements PaymentProvider {
             });
           });
           res.on('error', (error) => settle(error));
-          res.on('aborted', () =>
-            settle(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })),
-          );
+          // Closed before the whole answer arrived (no 'end'): the connection was cut.
+          res.on('close', () => {
+            if (!res.complete) {
+              settle(Object.assign(new Error('answer cut short'), { code: 'ECONNRESET' }));
+            }
+          });
         },
       );
       const timer = setTimeout(() => {

@@ -158,13 +158,8 @@ export class HttpPaymentProvider implements PaymentProvider {
               retryAfter: typeof header === 'string' ? header : null,
             });
           });
+          // An answer cut short emits 'error' (ECONNRESET, "aborted"), never 'end'.
           res.on('error', (error) => settle(error));
-          // Closed before the whole answer arrived (no 'end'): the connection was cut.
-          res.on('close', () => {
-            if (!res.complete) {
-              settle(Object.assign(new Error('answer cut short'), { code: 'ECONNRESET' }));
-            }
-          });
         },
       );
       const timer = setTimeout(() => {

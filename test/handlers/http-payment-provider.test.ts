@@ -106,6 +106,24 @@ describe('HttpPaymentProvider', () => {
     expect(response.kind).toBe('network');
   });
 
+  test('an answer cut short (headers, part of the body, then the connection closes) is ECONNRESET, not a timeout', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+      res.write('{"status":"CONF');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      // A 5 s timeout: waiting for it would show as TIMEOUT.
+      const response = await client(`http://127.0.0.1:${port}`, 5000).confirm(request);
+      expect(response).toEqual({ kind: 'network', code: 'ECONNRESET' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test('a redirect is not followed (classified systemic: wrong base URL)', async () => {
     provider.script('tx-1', {
       status: 307,

@@ -35,8 +35,6 @@ export type StoreFaultHook = (request: StoreRequest) => StoreFault | undefined;
 
 export interface StoreFaultProxy {
   readonly url: string;
-  /** Requests seen, and faults injected, per kind. */
-  stats(): { requests: number; faults: Record<StoreFault['kind'], number> };
   stop(): Promise<void>;
 }
 
@@ -48,8 +46,6 @@ export async function startStoreFaultProxy(
 ): Promise<StoreFaultProxy> {
   const target = new URL(storeEndpoint);
   const agent = new http.Agent({ keepAlive: true });
-  let requests = 0;
-  const faults: Record<StoreFault['kind'], number> = { drop: 0, dropAfter: 0, error: 0, delay: 0 };
 
   const forward = (
     req: http.IncomingMessage,
@@ -87,7 +83,6 @@ export async function startStoreFaultProxy(
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
-        requests += 1;
         const payload = Buffer.concat(chunks);
         const targetHeader = String(req.headers['x-amz-target'] ?? '');
         const operation = targetHeader.slice(targetHeader.indexOf('.') + 1);
@@ -98,7 +93,6 @@ export async function startStoreFaultProxy(
           // Not JSON: forwarded as it is; the store answers it.
         }
         const fault = hook({ operation, body });
-        if (fault !== undefined) faults[fault.kind] += 1;
         if (fault?.kind === 'drop') {
           req.socket.destroy();
           return;
@@ -135,7 +129,6 @@ export async function startStoreFaultProxy(
   let stopping: Promise<void> | undefined;
   return {
     url,
-    stats: () => ({ requests, faults: { ...faults } }),
     stop: () => {
       stopping ??= new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,8 +1,6 @@
-// `npm start` as a user runs it: a child process, its exit codes, its --json summary, and a
-// SIGKILL in the middle of a run followed by a restart on the same data dir.
+// `npm start` as a user runs it: a child process, its exit codes, its --json summary and
+// --schedule. SIGKILL mid-run and the restart are in test/reliability/restart.test.ts.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 
 import { dev } from '../../lib/stages';
 import { startNpmStart } from '../support/npm-start';
@@ -114,59 +112,5 @@ describe('npm start (bin/txconfirm-local.ts)', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as { status: string; store: Record<string, number> });
     expect(reports[0]).toMatchObject({ status: 'SUCCEEDED', store: { PENDING: 0 } });
-  });
-
-  it('SIGKILL mid-run with --data-dir: the restart marks the execution ABORTED, frees the lock and finishes the job', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'txconfirm-cli-'));
-    const callLog = path.join(dataDir, 'provider-calls.jsonl');
-    const first = start([
-      '--transactions',
-      '2000',
-      '--provider-latency-ms',
-      '5',
-      '--data-dir',
-      dataDir,
-      '--json',
-    ]);
-    const deadline = Date.now() + 60_000;
-    while (!(fs.existsSync(callLog) && fs.statSync(callLog).size > 20_000)) {
-      if (Date.now() > deadline) throw new Error('the first run never called the provider');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    first.child.kill('SIGKILL');
-    const killed = await first.done;
-    expect(killed.signal).toBe('SIGKILL');
-
-    const second = await run(['--transactions', '0', '--data-dir', dataDir, '--json']);
-    expect(second.code).toBe(0);
-    const report = JSON.parse(second.stdout.trim()) as {
-      status: string;
-      store: Record<string, number>;
-    };
-    // Not SKIPPED: the killed execution's lock was released at start, as the AWS rule would.
-    expect(report.status).toBe('SUCCEEDED');
-    expect(report.store.PENDING).toBe(0);
-    expect(report.store.CONFIRMED + report.store.REJECTED + report.store.FAILED).toBe(2000);
-    expect(report.store.OTHER).toBe(0);
-
-    // No double charge across the crash: every key the provider saw (in both processes) kept one
-    // final outcome, and every transaction got exactly one.
-    const finals = new Map<string, Set<string>>();
-    for (const line of fs.readFileSync(callLog, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      let call: { idempotencyKey?: string; outcome?: string; reference?: string };
-      try {
-        call = JSON.parse(line) as typeof call;
-      } catch {
-        continue; // the killed process may have torn its last line
-      }
-      if (call.outcome !== 'confirmed' && call.outcome !== 'rejected') continue;
-      const set = finals.get(call.idempotencyKey!) ?? new Set<string>();
-      set.add(`${call.outcome}:${call.reference ?? ''}`);
-      finals.set(call.idempotencyKey!, set);
-    }
-    expect(finals.size).toBe(2000);
-    expect([...finals.values()].filter((set) => set.size !== 1)).toEqual([]);
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 });

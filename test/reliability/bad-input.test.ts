@@ -1,7 +1,6 @@
 // Bad input through the real local runtime: malformed stored records in a full run (DESIGN.md §4
 // invariant 5) and malformed execution input, through the runtime and over the local Step
 // Functions endpoint (DESIGN.md §5). Every scenario ends with the §4 invariants read from the store.
-import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
@@ -19,7 +18,14 @@ import { MAX_TRANSACTION_IDS } from '../../lambdas/domain/execution-input';
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
 import { LocalRuntime, mergedFunctionEnvironment } from '../../local/runtime';
 import { type SfnEndpoint, startSfnEndpoint } from '../../local/sfn-endpoint';
-import { allTransactions, expectInvariants, isolateModules, scaled, withRuntime } from './support';
+import {
+  allTransactions,
+  expectInvariants,
+  isolateModules,
+  rawItem,
+  scaled,
+  withRuntime,
+} from './support';
 
 const TERMINAL_OK = ['CONFIRMED', 'REJECTED'];
 
@@ -210,25 +216,8 @@ describe('bad stored records through a full run (DESIGN.md §4 invariant 5)', ()
     // not be opened any more. It now reads and re-puts numbers as exact strings.
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'txconfirm-bad-number-'));
     const amount = '12345678901234567890.5';
-    const getAmount = async (rt: LocalRuntime): Promise<AttributeValue | undefined> => {
-      const client = new DynamoDBClient({
-        endpoint: rt.dynamodbEndpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      });
-      try {
-        const { Item } = await client.send(
-          new GetItemCommand({
-            TableName: rt.stack.tableNames.transactions,
-            Key: { id: { S: 'bad-unholdable-amount' } },
-            ConsistentRead: true,
-          }),
-        );
-        return Item?.amount;
-      } finally {
-        client.destroy();
-      }
-    };
+    const getAmount = async (rt: LocalRuntime) =>
+      (await rawItem(rt, 'bad-unholdable-amount'))?.amount;
     try {
       let valid: string[] = [];
       await withRuntime({ dataDir, provider: { latencyMs: 0, seed: 2 } }, async (rt) => {

@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, NumberValue, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../lambdas/contracts';
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
@@ -14,6 +13,7 @@ import {
   allTransactions,
   expectInvariants,
   isolateModules,
+  rawItem,
   readCallLog,
   scaled,
   withRuntime,
@@ -200,22 +200,7 @@ describe('pending-index repair on reopen', () => {
 
       await withRuntime(options, async (rt) => {
         expect(rt.indexRepairs).toBe(3);
-        const client = new DynamoDBClient({
-          endpoint: rt.dynamodbEndpoint,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        });
-        try {
-          const { Item } = await client.send(
-            new GetItemCommand({
-              TableName: rt.stack.tableNames.transactions,
-              Key: { id: { S: unholdable } },
-            }),
-          );
-          expect(Item?.amount).toEqual({ N: '12345678901234567890.5' });
-        } finally {
-          client.destroy();
-        }
+        expect((await rawItem(rt, unholdable))?.amount).toEqual({ N: '12345678901234567890.5' });
         // Out of the scenario: the harness reads amounts as JS numbers.
         await rt.ddb.send(
           new DeleteCommand({

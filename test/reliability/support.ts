@@ -2,6 +2,7 @@
 // handlers, dynalite, the simulated provider over loopback HTTP), fault hooks, and the DESIGN.md §4
 // invariants read back from the store and the provider's call log after every scenario.
 import * as fs from 'node:fs';
+import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SimulatedCall } from '../../local/provider-simulator';
 import {
@@ -89,6 +90,33 @@ async function scanAll(
 
 export async function allTransactions(runtime: LocalRuntime): Promise<StoredTransaction[]> {
   return (await scanAll(runtime)) as unknown as StoredTransaction[];
+}
+
+/**
+ * One transaction exactly as stored (DynamoDB JSON: numbers stay strings), for numbers the
+ * harness's document client cannot convert (`runtime.ddb` reads them as JS numbers).
+ */
+export async function rawItem(
+  runtime: LocalRuntime,
+  id: string,
+): Promise<Record<string, AttributeValue> | undefined> {
+  const client = new DynamoDBClient({
+    endpoint: runtime.dynamodbEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const { Item } = await client.send(
+      new GetItemCommand({
+        TableName: runtime.stack.tableNames.transactions,
+        Key: { id: { S: id } },
+        ConsistentRead: true,
+      }),
+    );
+    return Item;
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Calls recorded in a provider call log file (JSON lines; a torn last line is skipped). */

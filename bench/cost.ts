@@ -1,5 +1,5 @@
 /**
- * `npm run cost`: the AWS cost model (bench/cost-model.ts) for a stage of lib/stages.ts, fed by
+ * `npm run cost`: the AWS cost model (bench/cost-model/) for a stage (config/<stage>.json), fed by
  * the stage's synthesized template (synthesized here without bundling, ~3 s).
  *
  *   npm run cost -- [--stage dev|prod] [--latency-ms 50] [--transactions 1000000] [--json]
@@ -7,13 +7,14 @@
  * Exit codes: 0 ok, 1 failure, 2 bad flags (the message names the flag).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { STAGES } from '../lib/stages';
-import { synthesizeStackTemplate } from '../local/stack-template';
-import type { CfnTemplate } from '../local/synthesized-definition';
-import { integer } from '../ops/arg-parsers';
-import { type Io, duration, json, processIo, table } from '../ops/io';
+import { stagesWithFiles } from '../lib/config';
+import { synthesizeStackTemplate } from '../local/stack/stack-template';
+import type { CfnTemplate } from '../local/stack/synthesized-definition';
+import { integer } from '../cli/arg-parsers';
+import { type Io, duration, json, processIo, table } from '../cli/io';
 import {
   ASSUMPTIONS,
+  PRICES,
   type CostReport,
   type DesignCost,
   type DrainEstimate,
@@ -48,8 +49,8 @@ export function buildCostProgram(io: Io, action: (options: CostOptions) => void)
     .showHelpAfterError('(run with --help for usage)')
     .allowExcessArguments(false)
     .addOption(
-      new Option('--stage <name>', 'the stage of lib/stages.ts to synthesize')
-        .choices(Object.keys(STAGES))
+      new Option('--stage <name>', 'the stage to synthesize (a file of config/)')
+        .choices(stagesWithFiles())
         .default(DEFAULT_STAGE),
     )
     .addOption(
@@ -69,8 +70,7 @@ export function buildCostProgram(io: Io, action: (options: CostOptions) => void)
 /** Runs `npm run cost` with these arguments; resolves to the exit code. */
 export async function runCost(argv: readonly string[], deps: CostDeps = {}): Promise<number> {
   const io = deps.io ?? processIo;
-  const synthesize =
-    deps.template ?? ((stage: string) => synthesizeStackTemplate({ config: STAGES[stage] }));
+  const synthesize = deps.template ?? ((stage: string) => synthesizeStackTemplate({ stage }));
   let options: CostOptions | undefined;
   try {
     await buildCostProgram(io, (o) => {
@@ -96,10 +96,11 @@ export async function runCost(argv: readonly string[], deps: CostDeps = {}): Pro
 }
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
+const gb = (n: number | undefined) => `${(n ?? 0).toFixed(3)} GB`;
 const usd = (n: number) => `$${n.toFixed(4)}`;
 const ms = (n: number) => `${count(n)} ms`;
 
-/** The report as the table and the formulas the README quotes. */
+/** The report as the table and the formulas docs/performance.md quotes. */
 export function formatReport(report: CostReport): string {
   const { config: c, batched, naive, scenario } = report;
   const fn = (name: string) => {
@@ -138,6 +139,17 @@ export function formatReport(report: CostReport): string {
     row('DynamoDB', (d) => ['', d.cost.dynamodb]),
     row('  write units', (d) => [`${count(d.usage.writeUnits)} WRU`, d.cost.dynamodbWrites]),
     row('  read units', (d) => [`${count(d.usage.readUnits)} RRU`, d.cost.dynamodbReads]),
+    // Only a stage with `vpc: true` has these: the NAT gateways and endpoints process its traffic.
+    ...(c.vpc
+      ? [
+          row('VPC data processing', (d) => ['', d.cost.vpc ?? 0]),
+          row('  NAT gateways', (d) => [gb(d.usage.vpc?.natGb), d.cost.vpcNatData ?? 0]),
+          row('  interface endpoints', (d) => [
+            gb(d.usage.vpc?.endpointGb),
+            d.cost.vpcEndpointData ?? 0,
+          ]),
+        ]
+      : []),
     row(`total (${count(scenario.transactions)})`, (d) => ['', d.cost.total]),
     row('per 1M confirmations', (d) => ['', d.perMillion]),
   ];
@@ -155,6 +167,7 @@ export function formatReport(report: CostReport): string {
         ? ''
         : `; one every ${c.schedulePeriodSeconds} s for 30 days: $${empty.perMonth.toFixed(2)}` +
           (c.scheduleEnabled ? '' : ' (the schedule is created disabled in this stage)')),
+    ...vpcLines(report),
     '',
     `Drain of ${count(scenario.transactions)} at ${scenario.latencyMs} ms provider latency:`,
     ...drainLines('batched', batched.drain, c, scenario, batched.usage),
@@ -165,9 +178,31 @@ export function formatReport(report: CostReport): string {
       scenario,
       naive.usage,
     ),
+    ...targetLines(report),
     '',
   ].join('\n');
   return `${header}\n${costTable}${footer}`;
+}
+
+/** The network of a stage with `vpc: true`: what its data costs is in the table; this is why, and its hours. */
+function vpcLines(report: CostReport): string[] {
+  const { vpc } = report.config;
+  const monthly = report.vpcMonthly;
+  if (vpc === undefined || monthly === undefined) return [];
+  const p = PRICES.vpc;
+  const a = ASSUMPTIONS;
+  const endpoints = vpc.interfaceEndpoints
+    .map((e) => `${e.service} in ${e.availabilityZones} AZs`)
+    .join(', ');
+  const gateways = vpc.gatewayEndpoints.join(', ') || 'none';
+  const reads = report.batched.usage.vpc?.secretReads ?? 0;
+  return [
+    `VPC: ${vpc.natGateways} NAT gateways; interface endpoints: ${endpoints || 'none'}; gateway endpoints (no charge): ${gateways}`,
+    `  NAT data = ${count(report.scenario.transactions)} provider calls x ${count(a.providerCallBytes)} B at $${p.natGatewayGb}/GB; endpoint data = ${count(reads)} key reads (batched) x ${count(a.secretReadBytes)} B at $${p.interfaceEndpointGb}/GB`,
+    `  fixed per month (${p.hoursPerMonth} h): NAT gateways ${monthly.natGateways} x $${p.natGatewayHour}/h = $${monthly.natGatewayHours.toFixed(2)}` +
+      ` + interface endpoint AZs ${monthly.endpointAzs} x $${p.interfaceEndpointAzHour}/h = $${monthly.endpointAzHours.toFixed(2)}` +
+      ` = $${monthly.total.toFixed(2)}`,
+  ];
 }
 
 function drainLines(
@@ -187,6 +222,24 @@ function drainLines(
     `${pad}drain = ${count(usage.pages)} pages x page + ${usage.executions} executions x (start-run + fetch-page) + ${usage.executions - usage.runs} x ContinueAsNew + ${usage.runs} x finish` +
       (usage.runs > 1 ? ` + ${usage.runs - 1} x half a schedule period` : '') +
       ` = ${duration(d.drainMs)} (${count(d.confirmationsPerSecond)} confirmations/s)`,
+    `${pad}provider utilisation = ${count(d.confirmationsPerSecond)}/s x ${scenario.latencyMs + a.providerCallOverheadMs} ms / ${d.configuredProviderCallsInFlight} in flight = ${d.providerUtilisation.toFixed(2)}`,
+    `${pad}limits (confirmations/s, lowest binds): ` +
+      d.limits.map((l) => `${l.name} ${count(l.confirmationsPerSecond)}`).join('; '),
+  ];
+}
+
+/** The drain targets of docs/performance.md, met or not, for the batched design. */
+export const DRAIN_TARGETS = { secondsPerMillion: 360, providerUtilisation: 0.85 } as const;
+
+function targetLines(report: CostReport): string[] {
+  const d = report.batched.drain;
+  const seconds = (DRAIN_TARGETS.secondsPerMillion * report.scenario.transactions) / 1_000_000;
+  const met = (ok: boolean) => (ok ? 'met' : 'not met');
+  return [
+    `Targets (batched): drain.seconds ${Math.round(d.seconds)} <= ${Math.round(seconds)} (6 min per 1M): ${met(d.seconds <= seconds)};` +
+      ` drain.providerUtilisation ${d.providerUtilisation.toFixed(2)} >= ${DRAIN_TARGETS.providerUtilisation}: ${met(d.providerUtilisation >= DRAIN_TARGETS.providerUtilisation)};` +
+      ` binding limit: ${d.binding}`,
+    ...d.limits.map((l) => `  ${l.name}: ${count(l.confirmationsPerSecond)}/s (${l.source})`),
   ];
 }
 

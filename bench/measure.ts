@@ -24,8 +24,8 @@ import {
   DYNAMODB_CLIENT_CONFIG,
   SECRETS_MANAGER_CLIENT_CONFIG,
 } from '../lambdas/shared/aws-client-config';
-import { LocalRuntime, mergedFunctionEnvironment } from '../local/runtime';
-import { integer } from '../ops/arg-parsers';
+import { LocalRuntime, mergedFunctionEnvironment } from '../local/runtime/local-runtime';
+import { integer } from '../cli/arg-parsers';
 import { percentile } from './stats';
 
 export type MeasurementKind = 'ceiling' | 'baseline' | 'workflow';
@@ -36,7 +36,7 @@ export interface Measurement {
   transactions: number;
   seconds: number;
   txPerSecond: number;
-  /** Per-transaction latency (see README Performance for what it spans per kind). */
+  /** Per-transaction latency (docs/performance.md says what it spans per kind). */
   p50Ms: number;
   p99Ms: number;
   peakRssMb: number;

@@ -11,8 +11,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
-import { integer } from '../ops/arg-parsers';
+import { integer } from '../cli/arg-parsers';
 import type { Measurement, MeasurementKind } from './measure';
+import { measureScale, type ScalePoint } from './scale';
 import { median } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -24,7 +25,28 @@ export interface BenchOptions {
   ceilingTransactions: number;
   baselineTransactions: number;
   baselineSeconds: number;
+  /** The large backlog of the scale part (0: skip it); the small one is SCALE_BASE. */
+  scale: number;
+  /** Only the scale part. */
+  scaleOnly: boolean;
   out: string;
+}
+
+/** The small backlog the scale part compares the large one with. */
+export const SCALE_BASE = 10_000;
+
+export const TARGETS = {
+  workflowToCeiling: 0.8,
+  workflowToBaseline: 30,
+  latencyHiding: 0.9,
+  rssGrowth: 1.15,
+  throughputAtScale: 0.9,
+} as const;
+
+/** `npm start --data-dir` at SCALE_BASE and at --scale transactions. */
+export interface ScaleResult {
+  base: ScalePoint;
+  large: ScalePoint;
 }
 
 export interface Summary {
@@ -49,14 +71,23 @@ export interface BenchResult {
   };
   baseline: Record<string, Summary>;
   workflow: Record<string, Summary>;
+  scale: ScaleResult | null;
   ratios: {
     /** Workflow at 0 ms over the single-write ceiling (target >= 0.8). */
     workflowToCeiling: number | null;
     /** Workflow over baseline at 50 ms (target >= 30). */
     workflowToBaseline: number | null;
+    /** Workflow tx/s at 50 ms over workflow tx/s at 0 ms, same bench run (target >= 0.9). */
+    latencyHiding: number | null;
+    /** Peak RSS of the large backlog over the small one's (target <= 1.15). */
+    rssGrowth: number | null;
+    /** tx/s of the large backlog over the small one's (target >= 0.9). */
+    throughputAtScale: number | null;
+    /** Peak anonymous RSS of the large backlog over the small one's (no target: rssGrowth without the mapped store files). */
+    anonGrowth: number | null;
     byLatency: Record<string, { workflowToCeiling: number; workflowToBaseline: number }>;
   };
-  targets: { workflowToCeiling: 0.8; workflowToBaseline: 30 };
+  targets: typeof TARGETS;
 }
 
 /** Transactions for the baseline at a latency: about `seconds` of sequential work, 100 at least. */
@@ -82,6 +113,7 @@ export function summarize(measurements: readonly Measurement[]): Summary {
 /** Medians and ratios from every measurement of a bench run. */
 export function assemble(
   measurements: readonly Measurement[],
+  scale: ScaleResult | null,
   options: BenchOptions,
   startedAt: Date,
   finishedAt: Date,
@@ -102,7 +134,7 @@ export function assemble(
   const baseline: Record<string, Summary> = {};
   const workflow: Record<string, Summary> = {};
   const byLatency: BenchResult['ratios']['byLatency'] = {};
-  for (const latency of options.latencies) {
+  for (const latency of options.scaleOnly ? [] : options.latencies) {
     baseline[latency] = summarize(of('baseline', latency));
     workflow[latency] = summarize(of('workflow', latency));
     byLatency[latency] = {
@@ -110,6 +142,8 @@ export function assemble(
       workflowToBaseline: round(workflow[latency].txPerSecond / baseline[latency].txPerSecond, 1),
     };
   }
+  const ratio = (a: number | undefined, b: number | undefined, digits = 3) =>
+    a === undefined || b === undefined || b === 0 ? null : round(a / b, digits);
   return {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
@@ -127,6 +161,8 @@ export function assemble(
       ceilingTransactions: options.ceilingTransactions,
       baselineTransactions: options.baselineTransactions,
       baselineSeconds: options.baselineSeconds,
+      scale: options.scale,
+      scaleOnly: options.scaleOnly,
     },
     ceiling: {
       ...ceiling,
@@ -136,16 +172,21 @@ export function assemble(
     },
     baseline,
     workflow,
+    scale,
     ratios: {
       workflowToCeiling: byLatency[0]?.workflowToCeiling ?? null,
       workflowToBaseline: byLatency[50]?.workflowToBaseline ?? null,
+      latencyHiding: ratio(workflow[50]?.txPerSecond, workflow[0]?.txPerSecond),
+      rssGrowth: ratio(scale?.large.peakRssMb, scale?.base.peakRssMb),
+      throughputAtScale: ratio(scale?.large.txPerSecond, scale?.base.txPerSecond),
+      anonGrowth: ratio(scale?.large.peakAnonMb, scale?.base.peakAnonMb),
       byLatency,
     },
-    targets: { workflowToCeiling: 0.8, workflowToBaseline: 30 },
+    targets: TARGETS,
   };
 }
 
-/** The table `npm run bench` prints (and the README's Performance section shows). */
+/** The table `npm run bench` prints (and docs/performance.md shows). */
 export function renderTable(result: BenchResult): string {
   const table = new Table({
     head: [
@@ -170,32 +211,81 @@ export function renderTable(result: BenchResult): string {
     s.peakRssMb,
     s.runs.join(' / '),
   ];
-  table.push(row('ceiling: conditional UpdateItem', '-', result.ceiling));
-  for (const latency of result.options.latencies) {
+  if (!result.options.scaleOnly) {
+    table.push(row('ceiling: conditional UpdateItem', '-', result.ceiling));
+  }
+  for (const latency of result.options.scaleOnly ? [] : result.options.latencies) {
     table.push(row('baseline: sequential script', `${latency} ms`, result.baseline[latency]));
     table.push(row('workflow: npm start path', `${latency} ms`, result.workflow[latency]));
   }
-  const lines = [table.toString()];
+  const lines = result.options.scaleOnly ? [] : [table.toString()];
+  if (result.scale !== null) lines.push(renderScale(result.scale));
   const concurrency = Object.entries(result.ceiling.byConcurrency)
     .map(([c, rate]) => `${c}: ${rate}`)
     .join(', ');
-  lines.push(
-    `ceiling writes/s by writes in flight: ${concurrency}; batched read (BatchGetItem of 100): ${result.ceiling.readItemsPerSecond.toLocaleString('en-US')} items/s`,
-  );
+  if (!result.options.scaleOnly) {
+    lines.push(
+      `ceiling writes/s by writes in flight: ${concurrency}; batched read (BatchGetItem of 100): ${result.ceiling.readItemsPerSecond.toLocaleString('en-US')} items/s`,
+    );
+  }
   for (const [latency, r] of Object.entries(result.ratios.byLatency)) {
     lines.push(
       `at ${latency} ms: workflow / ceiling = ${r.workflowToCeiling}, workflow / baseline = ${r.workflowToBaseline}x`,
     );
   }
-  const mark = (value: number | null, target: number) =>
-    value === null
-      ? 'not measured'
-      : `${value} (target ${target}: ${value >= target ? 'met' : 'not met'})`;
+  const { ratios, targets } = result;
   lines.push(
-    `ratios.workflowToCeiling (0 ms) = ${mark(result.ratios.workflowToCeiling, result.targets.workflowToCeiling)}`,
-    `ratios.workflowToBaseline (50 ms) = ${mark(result.ratios.workflowToBaseline, result.targets.workflowToBaseline)}`,
+    `ratios.workflowToCeiling (0 ms) = ${mark(ratios.workflowToCeiling, targets.workflowToCeiling)}`,
+    `ratios.workflowToBaseline (50 ms) = ${mark(ratios.workflowToBaseline, targets.workflowToBaseline)}`,
+    `ratios.latencyHiding (50 ms / 0 ms) = ${mark(ratios.latencyHiding, targets.latencyHiding)}`,
+    `ratios.rssGrowth (peak RSS large / small) = ${mark(ratios.rssGrowth, targets.rssGrowth, 'at most')}`,
+    `ratios.throughputAtScale (tx/s large / small) = ${mark(ratios.throughputAtScale, targets.throughputAtScale)}`,
+    `ratios.anonGrowth (anonymous RSS large / small, no target) = ${ratios.anonGrowth ?? 'not measured'}`,
   );
   return lines.join('\n');
+}
+
+/** A ratio against its target: met or not (or not measured in this bench run). */
+export function mark(
+  value: number | null,
+  target: number,
+  bound: 'at least' | 'at most' = 'at least',
+): string {
+  if (value === null) return 'not measured';
+  const met = bound === 'at least' ? value >= target : value <= target;
+  return `${value} (target ${bound === 'at least' ? '>=' : '<='} ${target}: ${met ? 'met' : 'not met'})`;
+}
+
+function renderScale(scale: ScaleResult): string {
+  const table = new Table({
+    head: [
+      'scale: npm start --data-dir',
+      'transactions',
+      'tx/s',
+      'run s',
+      'wall s',
+      'peak RSS MB',
+      'anonymous MB',
+      'file-backed MB',
+    ],
+    style: { head: [], border: [] },
+  });
+  for (const [name, p] of [
+    ['small', scale.base],
+    ['large', scale.large],
+  ] as const) {
+    table.push([
+      name,
+      p.transactions.toLocaleString('en-US'),
+      p.txPerSecond.toLocaleString('en-US'),
+      p.runSeconds,
+      p.wallSeconds,
+      p.peakRssMb,
+      p.peakAnonMb,
+      p.peakFileMb,
+    ]);
+  }
+  return table.toString();
 }
 
 function runMeasurement(
@@ -242,7 +332,7 @@ export async function bench(
   const measurements: Measurement[] = [];
   const plan: { kind: MeasurementKind; transactions: number; latencyMs: number }[] = [];
   // Interleaved, so drift on the machine (heat, other load) spreads over every kind alike.
-  for (let run = 0; run < options.runs; run += 1) {
+  for (let run = 0; run < (options.scaleOnly ? 0 : options.runs); run += 1) {
     plan.push({ kind: 'ceiling', transactions: options.ceilingTransactions, latencyMs: 0 });
     for (const latencyMs of options.latencies) {
       plan.push({
@@ -260,7 +350,19 @@ export async function bench(
     );
     measurements.push(m);
   }
-  return assemble(measurements, options, startedAt, new Date());
+  let scale: ScaleResult | null = null;
+  if (options.scale > 0) {
+    const points: ScalePoint[] = [];
+    for (const size of [SCALE_BASE, options.scale]) {
+      const p = await measureScale(size);
+      progress(
+        `[scale] npm start --data-dir with ${size}: ${p.txPerSecond} tx/s, run ${p.runSeconds} s, wall ${p.wallSeconds} s, peak RSS ${p.peakRssMb} MB`,
+      );
+      points.push(p);
+    }
+    scale = { base: points[0], large: points[1] };
+  }
+  return assemble(measurements, scale, options, startedAt, new Date());
 }
 
 const latencyList = (value: string): number[] => {
@@ -313,10 +415,21 @@ async function main(): Promise<void> {
       integer('--baseline-seconds', 1, 3600),
       15,
     )
+    .option(
+      '--scale <n>',
+      `the large backlog of the scale part (npm start --data-dir at ${SCALE_BASE.toLocaleString('en-US')} and at n; 0 skips it)`,
+      integer('--scale', 0, 10_000_000),
+      100_000,
+    )
+    .option('--scale-only', 'measure only the scale part', false)
     .option('--out <dir>', 'where result files go', path.join(ROOT, 'bench', 'results'))
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   program.parse();
   const options = program.opts<BenchOptions>();
+  if (options.scaleOnly && options.scale === 0) {
+    process.stderr.write('--scale-only needs a --scale above 0\n');
+    process.exit(2);
+  }
   const result = await bench(options, (line) => process.stderr.write(`${line}\n`));
   fs.mkdirSync(options.out, { recursive: true });
   const text = `${JSON.stringify(result, null, 2)}\n`;

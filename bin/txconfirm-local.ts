@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm start`: seed demo transactions, run the synthesized workflow on the embedded local runtime,
 // show progress and a summary. `npm start -- --help` lists the flags.
-import { parseLocalRunArgs } from '../local/cli-options';
-import { runLocal } from '../local/cli-run';
+import { endQuietlyWhenOutputCloses } from '../cli/io';
+import { parseLocalRunArgs } from '../local/cli/options';
+import { runLocal } from '../local/cli/run';
 
+endQuietlyWhenOutputCloses();
 const parsed = parseLocalRunArgs(process.argv.slice(2));
 if (parsed.kind === 'exit') {
   process.exitCode = parsed.code;

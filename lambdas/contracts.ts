@@ -3,15 +3,67 @@
  *
  * The workflow and the handlers are built from this one file: the state machine passes these
  * shapes into each Lambda and reads these shapes back. Keep it free of runtime dependencies so
- * that lib/ may import the names below (the env var names and state names) without pulling in
- * any handler code.
+ * that lib/ may import the names below (service, metric, env var and state names) without
+ * pulling in any handler code.
  *
- * Flow (DESIGN.md §3):
+ * Flow (docs/architecture.md §3):
  *   StartRun -> RunSkipped? -> FetchPage -> NextStep? --CONFIRM--> ConfirmPage (Distributed Map) -> FetchPage
  *                                                     --CONTINUE-> ContinueAsNew (states:startExecution) -> HandedOver
  *                                                     --FINISH--> FinishRun -> RunSucceeded
+ *                                                     --UNAVAILABLE--> RecordProviderUnavailable (finish-run,
+ *                                                          outcome PROVIDER_UNAVAILABLE) -> ProviderUnavailable (Fail)
  *   Any failure after StartRun -> Catch -> ReleaseLockAfterFailure (finish-run, outcome FAILED) -> RunFailed
  */
+
+/**
+ * The service: Powertools' service name (every log line, trace and metric of the handlers) and the
+ * CloudWatch namespace of its metrics. Set on every function (lib/txconfirm-function.ts).
+ */
+export const SERVICE_NAME = 'txconfirm';
+export const METRICS_NAMESPACE = SERVICE_NAME;
+
+/**
+ * The handlers' metrics (namespace METRICS_NAMESPACE, dimensions `service` = SERVICE_NAME and
+ * `stage` = the STAGE env var, lambdas/shared/metric-dimensions.ts), emitted
+ * with Powertools (lambdas/shared/powertools.ts) and watched by the alarms and the dashboard
+ * (lib/monitoring/). test/infra/metric-names.test.ts ties the two sides together.
+ */
+export const METRIC = {
+  // confirm-batch: ids per batch (counted before the work), every provider call with its latency
+  // (ms) and the ones that failed, and the transactions per outcome bucket (BatchResult).
+  BatchSize: 'BatchSize',
+  ProviderCalls: 'ProviderCalls',
+  ProviderLatency: 'ProviderLatency',
+  ProviderErrors: 'ProviderErrors',
+  TransactionsConfirmed: 'TransactionsConfirmed',
+  TransactionsRejected: 'TransactionsRejected',
+  TransactionsFailed: 'TransactionsFailed',
+  TransactionsDeferred: 'TransactionsDeferred',
+  TransactionsSkipped: 'TransactionsSkipped',
+  // Left PENDING untouched because the provider circuit breaker is open (docs/architecture.md §4).
+  TransactionsUnavailable: 'TransactionsUnavailable',
+  // fetch-page, once per run: the age of the oldest PENDING transaction (the freshness SLO).
+  OldestPendingAgeSeconds: 'OldestPendingAgeSeconds',
+  // start-run: another run held the lock.
+  RunsSkipped: 'RunsSkipped',
+  // finish-run: how each run ended, how long it took (ms), its failed batches.
+  RunsSucceeded: 'RunsSucceeded',
+  RunsFailed: 'RunsFailed',
+  // A run stopped because the provider circuit breaker is open (its execution fails with
+  // ProviderUnavailable; not counted in RunsFailed).
+  RunsProviderUnavailable: 'RunsProviderUnavailable',
+  RunDuration: 'RunDuration',
+  RunFailedBatches: 'RunFailedBatches',
+} as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/**
+ * The metric no handler emits: a metric filter on the state machine's log counts the pages that
+ * failed their tolerated-failure threshold (lib/monitoring/). Namespace METRICS_NAMESPACE, no
+ * dimension (a metric filter cannot take one from a Step Functions log event), so each stage
+ * publishes it as `<name>-<stage>`.
+ */
+export const TOLERATED_FAILURE_METRIC = 'ToleratedFailureThresholdExceeded';
 
 /** Environment variable names read by the handlers (set by lib/, and by local/ from the template). */
 export const ENV = {
@@ -43,13 +95,15 @@ export const STATE = {
   HandedOver: 'HandedOver',
   FinishRun: 'FinishRun',
   Succeeded: 'RunSucceeded',
+  RecordProviderUnavailable: 'RecordProviderUnavailable',
+  ProviderUnavailable: 'ProviderUnavailable',
   ReleaseLockAfterFailure: 'ReleaseLockAfterFailure',
   Failed: 'RunFailed',
 } as const;
 
 /** Error names thrown by handlers; Step Functions sees them as the `Error` of a failed task. */
 export const ERROR = {
-  /** Execution input failed the schema (DESIGN.md §5). Not retried. */
+  /** Execution input failed the schema (docs/architecture.md §5). Not retried. */
   InvalidExecutionInput: 'InvalidExecutionInput',
   /** The run lost its lease (another run took it over). Not retried. */
   LockLost: 'LockLost',
@@ -57,6 +111,12 @@ export const ERROR = {
   SystemicFault: 'SystemicFault',
   /** A handler's own configuration (env) is invalid. Not retried. */
   InvalidConfiguration: 'InvalidConfiguration',
+  /**
+   * The run stopped because the payment provider is unavailable (its circuit breaker is open,
+   * docs/architecture.md §4): the error of the execution's ProviderUnavailable Fail state, after
+   * the lock was released. Its cause names the outage evidence and when the breaker retries.
+   */
+  ProviderUnavailable: 'ProviderUnavailable',
 } as const;
 
 /** Execution input as operators and the schedule send it (the schedule sends `{}`). See lambdas/domain/execution-input.ts. */
@@ -99,29 +159,36 @@ export type Cursor =
   | { kind: 'index'; shard: number; lastKey?: Record<string, string> }
   | { kind: 'ids'; offset: number };
 
-export interface RunTotals {
+/**
+ * The buckets a batch sorts its transactions into: each id lands in exactly one. `wouldProcess`
+ * is the dry run's: PENDING items that a real run would have sent to the provider. `unavailable`:
+ * PENDING items left untouched (no write, attempts unchanged) because the provider circuit breaker
+ * was open. A BatchResult counts them per batch, the RunTotals per run (lambdas/domain/totals.ts
+ * folds one into the other).
+ */
+export const OUTCOME_COUNTERS = [
+  'confirmed',
+  'rejected',
+  'failed',
+  'deferred',
+  'skipped',
+  'wouldProcess',
+  'unavailable',
+] as const;
+export type OutcomeCounter = (typeof OUTCOME_COUNTERS)[number];
+export type OutcomeCounts = Record<OutcomeCounter, number>;
+
+export interface RunTotals extends OutcomeCounts {
   pages: number;
   fetched: number;
-  confirmed: number;
-  rejected: number;
-  failed: number;
-  deferred: number;
-  skipped: number;
-  /** Dry run: PENDING items that a real run would have sent to the provider. */
-  wouldProcess: number;
   /** Batches whose child execution failed (tolerated by the Distributed Map): their items stay PENDING. */
   failedBatches: number;
 }
 
 /** Per-batch counts returned by confirm-batch (one element of the Distributed Map's result array). */
-export interface BatchResult {
+export interface BatchResult extends OutcomeCounts {
+  /** The ids of the batch: the sum of the outcome counts. */
   processed: number;
-  confirmed: number;
-  rejected: number;
-  failed: number;
-  deferred: number;
-  skipped: number;
-  wouldProcess: number;
 }
 
 // ---- start-run ----------------------------------------------------------------------------
@@ -157,13 +224,30 @@ export interface Page {
   items: { id: string }[];
   count: number;
 }
-export type NextStep = 'CONFIRM' | 'CONTINUE' | 'FINISH';
+export type NextStep = 'CONFIRM' | 'CONTINUE' | 'FINISH' | 'UNAVAILABLE';
+
+/**
+ * Why a run stopped for a provider outage (next = UNAVAILABLE): the circuit breaker's evidence and
+ * when it lets a run probe the provider again.
+ */
+export interface ProviderOutage {
+  /** The outage evidence, e.g. `HTTP 503 ×20 of 20 calls`. */
+  reason: string;
+  /** ISO-8601: from then on the next batch probes the provider. */
+  retryAt: string;
+  /** ISO-8601: when the breaker opened. */
+  openedAt?: string;
+  /** The text the execution fails with (error ProviderUnavailable). */
+  cause: string;
+}
 /** Result (becomes the whole state `$`): the page to confirm, or what to do next. Renews the lease. */
 export interface FetchPageResult extends RunState {
   next: NextStep;
   page: Page;
   /** Present when next = CONTINUE: the input of the next execution (`{ resume }`). */
   resume?: ResumeToken;
+  /** Present when next = UNAVAILABLE. */
+  providerUnavailable?: ProviderOutage;
 }
 
 // ---- confirm-batch ------------------------------------------------------------------------
@@ -174,23 +258,39 @@ export interface ConfirmBatchEvent {
 }
 
 // ---- finish-run ---------------------------------------------------------------------------
-/** Payload: { run, totals, executionArn, outcome, error? } — error is the Catch's { Error, Cause }. */
+/**
+ * Payload: { run, totals, executionArn, outcome, error?, providerUnavailable? } — error is the
+ * Catch's { Error, Cause }; providerUnavailable comes with outcome PROVIDER_UNAVAILABLE.
+ */
 export interface FinishRunEvent {
   run: RunContext;
   totals: RunTotals;
   executionArn: string;
-  outcome: 'SUCCEEDED' | 'FAILED';
+  outcome: 'SUCCEEDED' | 'FAILED' | 'PROVIDER_UNAVAILABLE';
   error?: { Error?: string; Cause?: string };
+  providerUnavailable?: ProviderOutage;
 }
+/** The status of a run record: RUNNING until the run ends in one of the others. */
+export type RunStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  /** Stopped because the provider circuit breaker is open (docs/architecture.md §4). */
+  | 'PROVIDER_UNAVAILABLE'
+  | 'SKIPPED'
+  | 'ABORTED'
+  | 'TIMED_OUT';
 export interface RunSummary {
   runId: string;
-  status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED' | 'ABORTED' | 'TIMED_OUT';
+  status: Exclude<RunStatus, 'RUNNING'>;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
   dryRun: boolean;
   totals: RunTotals;
   error?: string;
+  /** PROVIDER_UNAVAILABLE: the breaker's evidence and retry time. */
+  providerUnavailable?: Omit<ProviderOutage, 'cause'>;
 }
 
 // ---- release-lock (EventBridge rule on execution status change) ---------------------------

@@ -1,6 +1,6 @@
 /**
  * Resource metadata recording which handler file a Lambda function runs. Written by
- * lib/txconfirm-function.ts into the template; read by local/synthesized-definition.ts so that the
+ * lib/txconfirm-function.ts into the template; read by local/stack/synthesized-definition.ts so that the
  * local runtime runs the same code in-process. No runtime dependencies: local/ imports it cheaply.
  */
 export const HANDLER_METADATA_KEY = 'txconfirm:handler';

@@ -1,10 +1,14 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { tableEncryption } from './stage-key';
 
 export interface RunsTableProps {
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
+  /** The stage's customer-managed key (lib/stage-key.ts). @default the AWS-managed key aws/dynamodb */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -20,7 +24,7 @@ export class RunsTable extends dynamodb.Table {
       timeToLiveAttribute: 'ttl',
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      ...tableEncryption(props.encryptionKey),
       // RETAIN in stateful stages: run summaries are the audit trail of what each run did.
       removalPolicy: props.removalPolicy,
       deletionProtection: props.deletionProtection,

@@ -1,13 +1,26 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  CfnOutput,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambdas/contracts';
+import { BREAKER_KEY } from '../lambdas/adapters/dynamo-provider-breaker';
 import { oldestPendingAgeSloSeconds, type TxconfirmConfig } from './config';
 import { ConfirmationSchedule } from './confirmation-schedule';
 import { ConfirmationWorkflow } from './confirmation-workflow';
 import { DeadLetterQueue } from './dead-letter-queue';
-import { ConfirmationMonitoring } from './observability';
+import { StageLogGroups } from './log-groups';
+import { ConfirmationMonitoring } from './monitoring/confirmation-monitoring';
+import { Network } from './network';
+import { ProviderSecret } from './provider-secret';
 import { RunsTable } from './runs-table';
+import { StageKey } from './stage-key';
 import { TransactionsTable } from './transactions-table';
 import { TxconfirmFunction } from './txconfirm-function';
 import { InvalidConfigurationError } from './validation';
@@ -20,9 +33,18 @@ export interface TxconfirmStackProps extends StackProps {
 /**
  * txconfirm for one stage: the schedule starts the ConfirmationWorkflow, which pages the
  * TransactionsTable and confirms each page with the confirm-batch Lambda; the RunsTable holds the
- * run lock and the run summaries.
+ * run lock and the run summaries. Hardening by configuration (docs/security.md): a stage key
+ * (`customerManagedKey`), log groups that never collide, the provider secret by kind
+ * (`providerSecret`), and optionally a VPC with fixed egress addresses (`vpc`).
  */
 export class TxconfirmStack extends Stack {
+  /** Availability zones a VPC spreads over: 2, or one per NAT gateway. */
+  private readonly zoneCount: number;
+  /** The stage's customer-managed key (`customerManagedKey`). */
+  readonly stageKey?: StageKey;
+  readonly providerSecret: ProviderSecret;
+  /** With `vpc: true`. */
+  readonly network?: Network;
   readonly transactionsTable: TransactionsTable;
   readonly runsTable: RunsTable;
   readonly workflow: ConfirmationWorkflow;
@@ -39,28 +61,50 @@ export class TxconfirmStack extends Stack {
   constructor(scope: Construct, id: string, props: TxconfirmStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const stateful = {
-      removalPolicy: config.removalPolicy,
-      deletionProtection: config.deletionProtection,
-    };
+    // RETAIN in stateful stages: the tables hold money; a stack deletion must never take them along.
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    this.zoneCount = Math.max(2, config.natGateways);
+
+    // One key for the stage's data at rest; kept as long as the data it encrypts is kept.
+    this.stageKey = config.customerManagedKey
+      ? new StageKey(this, 'StageKey', { stage: config.stage, removalPolicy })
+      : undefined;
+    const encryptionKey = this.stageKey?.key;
+    const logGroups = new StageLogGroups({ stage: config.stage, stageKey: this.stageKey });
+    const stateful = { removalPolicy, deletionProtection: config.retainData, encryptionKey };
 
     this.transactionsTable = new TransactionsTable(this, 'TransactionsTable', {
       shardCount: config.shardCount,
+      warmWriteUnitsPerSecond: config.warmWriteUnitsPerSecond,
       ...stateful,
     });
     this.runsTable = new RunsTable(this, 'RunsTable', stateful);
-    // Created and rotated outside this stack; handlers read it by NAME.
-    const providerSecret = secretsmanager.Secret.fromSecretNameV2(
-      this,
-      'ProviderSecret',
-      config.providerSecretName,
-    );
+    this.providerSecret = new ProviderSecret(this, 'ProviderSecret', {
+      stage: config.stage,
+      providerSecret: config.providerSecret,
+      removalPolicy,
+      encryptionKey,
+    });
+    this.network = config.vpc
+      ? new Network(this, 'Network', {
+          stage: config.stage,
+          natGateways: config.natGateways,
+          availabilityZones: this.zoneCount,
+          providerPort: Number(new URL(config.providerBaseUrl).port || 443),
+          logGroups,
+          logRetention,
+          removalPolicy,
+        })
+      : undefined;
 
     // Each handler gets exactly the settings it reads (lambdas/shared/config.ts HANDLER_CONFIG;
     // test/infra checks the two agree), plus its table names from bindTable/bindSecret.
     const functionDefaults = {
-      logRetention: config.logRetention,
-      removalPolicy: config.removalPolicy,
+      logRetention,
+      removalPolicy,
+      logGroups,
+      network: this.network?.functionNetwork,
     };
     const env = (settings: Record<string, string | number>): Record<string, string> => ({
       [ENV.STAGE]: config.stage,
@@ -95,10 +139,13 @@ export class TxconfirmStack extends Stack {
       }),
     });
     fetchPage.bindTable(this.transactionsTable, ENV.TRANSACTIONS_TABLE, ['dynamodb:Query'], {
-      name: this.transactionsTable.pendingIndexName,
-      envName: ENV.PENDING_INDEX,
+      index: { name: this.transactionsTable.pendingIndexName, envName: ENV.PENDING_INDEX },
     });
-    fetchPage.bindTable(this.runsTable, ENV.RUNS_TABLE, ['dynamodb:UpdateItem']);
+    // UpdateItem: the lease and the run's progress; GetItem: the provider circuit breaker.
+    fetchPage.bindTable(this.runsTable, ENV.RUNS_TABLE, [
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
 
     const confirmBatch = new TxconfirmFunction(this, 'ConfirmBatchFunction', {
       ...functionDefaults,
@@ -118,7 +165,17 @@ export class TxconfirmStack extends Stack {
       'dynamodb:BatchGetItem',
       'dynamodb:UpdateItem',
     ]);
-    confirmBatch.bindSecret(providerSecret, ENV.PROVIDER_SECRET_ID);
+    // The provider circuit breaker (docs/architecture.md §4): its one item, and nothing else of the
+    // Runs table (not the lock, not the run records).
+    confirmBatch.bindTable(
+      this.runsTable,
+      ENV.RUNS_TABLE,
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      {
+        partitions: [BREAKER_KEY.pk],
+      },
+    );
+    confirmBatch.bindSecret(this.providerSecret, ENV.PROVIDER_SECRET_ID);
 
     const finishRun = new TxconfirmFunction(this, 'FinishRunFunction', {
       ...functionDefaults,
@@ -134,7 +191,7 @@ export class TxconfirmStack extends Stack {
     // One queue for both ways a lock-release event can be lost: the rule could not invoke the
     // function, or the function failed all its asynchronous attempts.
     const releaseLockDeadLetterQueue = new DeadLetterQueue(this, 'ReleaseLockDeadLetterQueue', {
-      removalPolicy: config.removalPolicy,
+      removalPolicy,
     });
     const releaseLock = new TxconfirmFunction(this, 'ReleaseLockFunction', {
       ...functionDefaults,
@@ -152,6 +209,15 @@ export class TxconfirmStack extends Stack {
     ]);
 
     this.functions = { startRun, fetchPage, confirmBatch, finishRun, releaseLock };
+    if (this.network) {
+      // The endpoints admit what the functions were granted, and nothing else.
+      const grants = Object.values(this.functions).flatMap((fn) => fn.dynamoDbGrants);
+      this.network.restrictDynamoDb(
+        grants.flatMap((g) => g.actions),
+        grants.flatMap((g) => g.resources),
+      );
+      this.network.restrictSecretsManager(this.providerSecret.grantArn);
+    }
 
     this.workflow = new ConfirmationWorkflow(this, 'ConfirmationWorkflow', {
       stage: config.stage,
@@ -161,14 +227,15 @@ export class TxconfirmStack extends Stack {
       toleratedFailurePercentage: config.toleratedFailurePercentage,
       confirmBatchRetry: config.confirmBatchRetry,
       executionTimeout: Duration.minutes(config.executionTimeoutMinutes),
-      logRetention: config.logRetention,
-      removalPolicy: config.removalPolicy,
+      logRetention,
+      removalPolicy,
+      logGroups,
       includeExecutionData: config.includeExecutionData,
       releaseLockDeadLetterQueue,
     });
 
     const scheduleDeadLetterQueue = new DeadLetterQueue(this, 'ScheduleDeadLetterQueue', {
-      removalPolicy: config.removalPolicy,
+      removalPolicy,
     });
     Validations.of(scheduleDeadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -198,9 +265,16 @@ export class TxconfirmStack extends Stack {
       scheduleDeadLetterQueue,
       releaseLockDeadLetterQueue,
       oldestPendingAgeSloSeconds: sloSeconds,
-      alarmEmail: config.alarmEmail,
+      alarmEmails: config.alarmEmails,
+      alarmTopicArn: config.alarmTopicArn,
+      encryptionKey,
+      tables: {
+        transactions: this.transactionsTable,
+        runs: this.runsTable,
+        pendingIndexName: this.transactionsTable.pendingIndexName,
+      },
       providerErrorRateThreshold: config.providerErrorRateThreshold,
-      removalPolicy: config.removalPolicy,
+      removalPolicy,
     });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
@@ -213,5 +287,33 @@ export class TxconfirmStack extends Stack {
     new CfnOutput(this, 'ScheduleName', { value: this.schedule.schedule.scheduleName });
     // Where the alarms go: subscribe a pager or chat integration to it.
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
+
+    // Read by the operator preflight (txc doctor). Names, ARNs, URLs and numbers only: never a
+    // secret value (the provider secret's value is not known to this stack at all).
+    new CfnOutput(this, 'ProviderSecretArn', { value: this.providerSecret.secretArn });
+    new CfnOutput(this, 'ProviderSecretId', { value: this.providerSecret.secretId });
+    new CfnOutput(this, 'ProviderBaseUrl', { value: config.providerBaseUrl });
+    new CfnOutput(this, 'ProviderTimeoutMs', { value: String(config.providerTimeoutMs) });
+    new CfnOutput(this, 'ScheduleDeadLetterQueueUrl', { value: scheduleDeadLetterQueue.queueUrl });
+    new CfnOutput(this, 'ReleaseLockDeadLetterQueueUrl', {
+      value: releaseLockDeadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'OldestPendingAgeSloSeconds', { value: String(sloSeconds) });
+    if (config.alarmTopicArn !== undefined) {
+      new CfnOutput(this, 'ExternalAlarmTopicArn', { value: config.alarmTopicArn });
+    }
+    if (this.network) {
+      // The provider allow-lists these (comma-separated): every call leaves through them.
+      new CfnOutput(this, 'EgressIps', { value: this.network.egressIps });
+    }
+  }
+
+  /**
+   * Lookup-free availability zones (docs/security.md, "VPC mode"): `Fn::GetAZs` tokens, as CDK
+   * uses for a stack without an account and region, also when the stage names both (where CDK
+   * would otherwise ask AWS at synth time, which this project never does).
+   */
+  override get availabilityZones(): string[] {
+    return Array.from({ length: this.zoneCount ?? 2 }, (_, i) => Fn.select(i, Fn.getAzs()));
   }
 }

@@ -3,6 +3,7 @@
  * trace) and exits 2 for usage errors, 1 for everything else (ops/program.ts).
  */
 import { ERROR } from '../lambdas/contracts';
+import { errorParts } from '../lambdas/domain/errors';
 
 class NamedError extends Error {
   constructor(name: string, message: string, options?: { cause?: unknown }) {
@@ -20,11 +21,12 @@ export class UsageError extends NamedError {
 
 /** `--local`: nothing listens at the endpoint. */
 export class EndpointUnreachable extends NamedError {
-  constructor(endpoint: string, options?: { cause?: unknown }) {
+  /** `serve`: the command that starts an endpoint there (ops/target-spec.ts localServeCommand). */
+  constructor(endpoint: string, options?: { cause?: unknown; serve?: string }) {
     super(
       'EndpointUnreachable',
-      `nothing answers at ${endpoint} — start it with \`npm run txc -- local serve\``,
-      options,
+      `nothing answers at ${endpoint} — start it with \`${options?.serve ?? 'npm run txc -- local serve'}\``,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
   }
 }
@@ -71,4 +73,12 @@ export class ScheduleNotConfigured extends NamedError {
 export function isUsageError(err: unknown): boolean {
   const name = (err as { name?: unknown } | null)?.name;
   return name === 'UsageError' || name === ERROR.InvalidExecutionInput;
+}
+
+/** `Name: message`; a bare `Error` with a system code (ECONNREFUSED, …) is named by the code. */
+export function formatError(err: unknown): string {
+  const { name, message } = errorParts(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  const shownName = name === 'Error' && typeof code === 'string' ? code : name;
+  return `${shownName}: ${message}`;
 }

@@ -4,11 +4,19 @@
  * run record in the Runs table that belongs to an execution.
  */
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  type Paginator,
+  paginateQuery,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { LOCK_KEY, RUN_PARTITION, toLock } from '../lambdas/adapters/dynamo-run-store';
+import { BREAKER_KEY, toBreaker } from '../lambdas/adapters/dynamo-provider-breaker';
 import type { RunSummary } from '../lambdas/contracts';
 import { describeCatchError } from '../lambdas/domain/finish-run';
-import type { LockRecord, RunRecord } from '../lambdas/domain/ports';
+import type { BreakerRecord, LockRecord, RunRecord } from '../lambdas/domain/ports';
 import { makeRunId } from '../lambdas/domain/run-state';
 import { UsageError } from './errors';
 import type { Target } from './target';
@@ -74,6 +82,20 @@ export function executionArnOf(stateMachineArn: string, ref: string): string {
     );
   }
   return [...parts.slice(0, 5), 'execution', parts[6], ref].join(':');
+}
+
+/**
+ * How human output names an execution: its name when it belongs to `stateMachineArn` (the name is
+ * what `txc status` takes, and fits a line where the ARN does not), else the ARN. `--json` keeps ARNs.
+ */
+export function executionRef(executionArn: string, stateMachineArn: string): string {
+  const parts = stateMachineArn.split(':');
+  if (parts.length >= 7 && parts[5] === 'stateMachine') {
+    const prefix = `${[...parts.slice(0, 5), 'execution', parts[6]].join(':')}:`;
+    const name = executionArn.slice(prefix.length);
+    if (executionArn.startsWith(prefix) && name !== '' && !name.includes(':')) return name;
+  }
+  return executionArn;
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -206,24 +228,54 @@ export async function findRunRecord(
     );
     if (Item !== undefined) return withoutKeys(Item) as unknown as RunRecord;
   }
-  let exclusiveStartKey: Record<string, unknown> | undefined;
-  for (let page = 0; page < RUN_LOOKUP_PAGES; page += 1) {
-    const response = await target.ddb.send(
-      new QueryCommand({
-        TableName: target.names.runsTable,
-        KeyConditionExpression: 'pk = :pk',
-        FilterExpression: 'executionArn = :arn',
-        ExpressionAttributeValues: { ':pk': RUN_PARTITION, ':arn': view.executionArn },
-        ScanIndexForward: false,
-        ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey }),
-      }),
-    );
-    const item = response.Items?.[0];
+  let pages = 0;
+  for await (const page of runPages(target, { executionArn: view.executionArn })) {
+    const item = page.Items?.[0];
     if (item !== undefined) return withoutKeys(item) as unknown as RunRecord;
-    exclusiveStartKey = response.LastEvaluatedKey;
-    if (exclusiveStartKey === undefined) break;
+    pages += 1;
+    if (pages === RUN_LOOKUP_PAGES) break;
   }
   return undefined;
+}
+
+/**
+ * Pages of run records (Runs table, pk RUN), newest first: runIds start with the start time, so
+ * the sort key descends with it.
+ */
+export function runPages(
+  target: Target,
+  options: {
+    /** Only the records of this execution (a filter: each page still reads its Limit of records). */
+    executionArn?: string;
+    /** The Limit of the next page, asked before each request (a caller that needs n more reads n). */
+    pageLimit?: () => number;
+  } = {},
+): Paginator<QueryCommandOutput> {
+  const { executionArn, pageLimit } = options;
+  return paginateQuery(
+    {
+      client: target.ddb,
+      // The paginator sends the same input object for every page, so a Limit per page needs a
+      // command of its own.
+      ...(pageLimit === undefined
+        ? {}
+        : {
+            withCommand: (command) =>
+              new QueryCommand({ ...(command.input as QueryCommandInput), Limit: pageLimit() }),
+          }),
+    },
+    {
+      TableName: target.names.runsTable,
+      KeyConditionExpression: 'pk = :pk',
+      ScanIndexForward: false,
+      ...(executionArn === undefined
+        ? { ExpressionAttributeValues: { ':pk': RUN_PARTITION } }
+        : {
+            FilterExpression: 'executionArn = :arn',
+            ExpressionAttributeValues: { ':pk': RUN_PARTITION, ':arn': executionArn },
+          }),
+    },
+  );
 }
 
 export function withoutKeys(item: Record<string, unknown>): Record<string, unknown> {
@@ -239,4 +291,12 @@ export async function currentLock(target: Target): Promise<LockRecord | undefine
     new GetCommand({ TableName: target.names.runsTable, Key: LOCK_KEY, ConsistentRead: true }),
   );
   return toLock(Item);
+}
+
+/** The provider circuit breaker (Runs table, pk BREAKER); CLOSED when the item does not exist. */
+export async function currentBreaker(target: Target): Promise<BreakerRecord> {
+  const { Item } = await target.ddb.send(
+    new GetCommand({ TableName: target.names.runsTable, Key: BREAKER_KEY, ConsistentRead: true }),
+  );
+  return toBreaker(Item);
 }

@@ -8,37 +8,48 @@
  * wrapped in `txcAction` sets the exit code by returning it.
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { errorParts } from '../lambdas/domain/errors';
-import { failedCommand } from './commands/failed';
+import { DOCTOR_TIMEOUT_SECONDS, doctorCommand } from './commands/doctor';
+import { DEFAULT_FAILED_LIMIT, failedCommand } from './commands/failed';
 import { pendingCommand } from './commands/pending';
 import { requeueCommand, checkRequeueOptions } from './commands/requeue';
 import { runsCommand } from './commands/runs';
 import { SCHEDULE_ACTIONS, scheduleCommand, type ScheduleAction } from './commands/schedule';
 import { prepareStart, startCommand, type StartOptions } from './commands/start';
 import { statusCommand } from './commands/status';
-import { integer } from './arg-parsers';
-import { isUsageError } from './errors';
-import { type Io, processIo } from './io';
+import { integer } from '../cli/arg-parsers';
+import { formatError, isUsageError } from './errors';
+import { type Io, LIST_ROWS, processIo, widthOf } from '../cli/io';
+import type { NetworkProbe } from './doctor/probes';
+import { resolveTarget, stackNameOf, type Target } from './target';
 import {
   DEFAULT_LOCAL_ENDPOINT,
   DEFAULT_STAGE,
   LOCAL_ENDPOINT_ENV,
-  resolveTarget,
-  type Target,
+  normalEndpoint,
+  optionsOf,
+  selectTarget,
   type TargetOptions,
-} from './target';
+  type TargetSpec,
+  type TxcCommandFor,
+  txcCommandFor,
+} from './target-spec';
 
 export interface TxcDeps {
   /** Where output goes (default: stdout/stderr). */
   io?: Io;
   env?: NodeJS.ProcessEnv;
-  /** How the target flags become a Target (default: ops/target.ts resolveTarget). */
+  /**
+   * How a target becomes a Target (default: ops/target.ts resolveTarget). It is given the options
+   * of the target already chosen (ops/target-spec.ts selectTarget: flags, then $TXC_ENDPOINT).
+   */
   resolveTarget?: (options: TargetOptions) => Promise<Target>;
   fetch?: typeof fetch;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   /** DescribeExecution interval of `start --wait`. @default 500 */
   pollMs?: number;
+  /** DNS and TLS/TCP probes of `doctor` (default: node:dns, node:tls, node:net). */
+  probe?: NetworkProbe;
 }
 
 /** The global flags every command sees (`command.optsWithGlobals()`). */
@@ -71,16 +82,11 @@ export function txcAction<A extends unknown[]>(
 }
 
 const endpointUrl = (value: string): string => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
+  const endpoint = normalEndpoint(value);
+  if (endpoint === undefined) {
     throw new InvalidArgumentError(`--endpoint must be an http(s) URL, got "${value}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidArgumentError(`--endpoint must be an http(s) URL, got "${value}"`);
-  }
-  return value.replace(/\/+$/, '');
+  return endpoint;
 };
 
 const stageName = (value: string): string => {
@@ -96,16 +102,14 @@ const nonEmpty = (flag: string) => (value: string) => {
   return value;
 };
 
-/** The target flags as the user typed them, for hints that repeat a command. */
-function targetFlagsOf(o: GlobalOptions): string {
-  if (o.local === true || o.endpoint !== undefined) {
-    return o.endpoint === undefined ? ' --local' : ` --local --endpoint ${o.endpoint}`;
-  }
-  return [
-    o.stage !== undefined && o.stage !== DEFAULT_STAGE ? ` --stage ${o.stage}` : '',
-    o.region === undefined ? '' : ` --region ${o.region}`,
-    o.profile === undefined ? '' : ` --profile ${o.profile}`,
-  ].join('');
+/** What every action gets: its target (resolved on demand), how to print hints, the output width. */
+interface ActionContext {
+  spec: TargetSpec;
+  target: () => Promise<Target>;
+  /** `npm run txc -- …` on this target (ops/target-spec.ts txcCommand). */
+  txc: TxcCommandFor;
+  json: boolean;
+  width: number;
 }
 
 export function buildTxcProgram(deps: TxcDeps = {}): Command {
@@ -119,21 +123,32 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
       resolveTarget(options, { env, ...(deps.fetch ? { fetch: deps.fetch } : {}) }));
 
   const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
-  const jsonOf = (command: Command) => globals(command).json === true;
-  const target = (command: Command) => {
+  /** The target of this invocation (flags, then $TXC_ENDPOINT); a note when that was ignored. */
+  const contextOf = (command: Command): ActionContext => {
     const o = globals(command);
-    return resolve({
-      ...(o.local === undefined ? {} : { local: o.local }),
-      ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }),
-      ...(o.stage === undefined ? {} : { stage: o.stage }),
-      ...(o.region === undefined ? {} : { region: o.region }),
-      ...(o.profile === undefined ? {} : { profile: o.profile }),
-    });
+    const { spec, note } = selectTarget(
+      {
+        ...(o.local === undefined ? {} : { local: o.local }),
+        ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }),
+        ...(o.stage === undefined ? {} : { stage: o.stage }),
+        ...(o.region === undefined ? {} : { region: o.region }),
+        ...(o.profile === undefined ? {} : { profile: o.profile }),
+      },
+      env,
+    );
+    if (note !== undefined) io.err(`${note}\n`);
+    return {
+      spec,
+      target: () => resolve(optionsOf(spec)),
+      txc: txcCommandFor(spec),
+      json: o.json === true,
+      width: widthOf(io),
+    };
   };
 
   const program = new Command('txc')
     .description(
-      'Operator CLI of txconfirm: start and follow runs, inspect the backlog, requeue FAILED transactions, pause the schedule.',
+      'Operator CLI of txconfirm: start and follow runs, inspect the backlog, requeue FAILED transactions, pause the schedule, check a deployment.',
     )
     // Output and exit handling first: subcommands copy them when they are created.
     .exitOverride()
@@ -156,9 +171,10 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
         .conflicts(['stage', 'region', 'profile']),
     )
     .addOption(
-      new Option('--stage <name>', 'the deployed stage: stack Txconfirm-<stage>')
-        .argParser(stageName)
-        .default(DEFAULT_STAGE),
+      new Option(
+        '--stage <name>',
+        `the deployed stage: stack Txconfirm-<stage> (default: ${DEFAULT_STAGE}; without any target flag, $${LOCAL_ENDPOINT_ENV} when set means --local)`,
+      ).argParser(stageName),
     )
     .addOption(
       new Option('--region <region>', 'AWS region (default: the SDK chain)').argParser(
@@ -192,13 +208,14 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
     .action(
       txcAction(async (options: StartOptions, command: Command) => {
         const start = prepareStart(options);
-        const o = globals(command);
-        return startCommand(await target(command), start, {
+        const c = contextOf(command);
+        return startCommand(await c.target(), start, {
           io,
-          json: o.json === true,
+          json: c.json,
           pollMs: deps.pollMs ?? DEFAULT_POLL_MS,
           sleep,
-          targetFlags: targetFlagsOf(o),
+          txc: c.txc,
+          width: c.width,
         });
       }),
     );
@@ -210,9 +227,16 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
     )
     .argument('<execution>', 'execution ARN, or its name (in the target state machine)')
     .action(
-      txcAction(async (ref: string, _options: unknown, command: Command) =>
-        statusCommand(await target(command), ref, { io, json: jsonOf(command), now }),
-      ),
+      txcAction(async (ref: string, _options: unknown, command: Command) => {
+        const c = contextOf(command);
+        return statusCommand(await c.target(), ref, {
+          io,
+          json: c.json,
+          now,
+          txc: c.txc,
+          width: c.width,
+        });
+      }),
     );
 
   program
@@ -224,18 +248,33 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
         .default(20),
     )
     .action(
-      txcAction(async (options: { limit: number }, command: Command) =>
-        runsCommand(await target(command), options, { io, json: jsonOf(command), now }),
-      ),
+      txcAction(async (options: { limit: number }, command: Command) => {
+        const c = contextOf(command);
+        return runsCommand(await c.target(), options, {
+          io,
+          json: c.json,
+          now,
+          txc: c.txc,
+          width: c.width,
+        });
+      }),
     );
 
   program
     .command('pending')
     .description('the backlog: PENDING transactions per shard of the pending index, and the oldest')
+    .option('--verbose', `every shard (default: beyond ${LIST_ROWS}, those with the oldest items)`)
     .action(
-      txcAction(async (_options: unknown, command: Command) =>
-        pendingCommand(await target(command), { io, json: jsonOf(command), now }),
-      ),
+      txcAction(async (options: { verbose?: boolean }, command: Command) => {
+        const c = contextOf(command);
+        return pendingCommand(await c.target(), options, {
+          io,
+          json: c.json,
+          now,
+          txc: c.txc,
+          width: c.width,
+        });
+      }),
     );
 
   program
@@ -244,12 +283,22 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
     .addOption(
       new Option('--limit <n>', 'show at most this many (1..10000)')
         .argParser(integer('--limit', 1, 10_000))
-        .default(100),
+        .default(DEFAULT_FAILED_LIMIT),
+    )
+    .option(
+      '--verbose',
+      `a row per transaction (default: beyond ${LIST_ROWS}, a summary by kind of error)`,
     )
     .action(
-      txcAction(async (options: { limit: number }, command: Command) =>
-        failedCommand(await target(command), options, { io, json: jsonOf(command) }),
-      ),
+      txcAction(async (options: { limit: number; verbose?: boolean }, command: Command) => {
+        const c = contextOf(command);
+        return failedCommand(await c.target(), options, {
+          io,
+          json: c.json,
+          txc: c.txc,
+          width: c.width,
+        });
+      }),
     );
 
   program
@@ -260,19 +309,23 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
     .argument('[ids...]', 'transaction ids')
     .option('--all-failed', 'every FAILED transaction')
     .option('--reason <text>', 'why (stored as requeueReason)')
+    .option('--verbose', `a row per id (default: beyond ${LIST_ROWS} ids, a summary per outcome)`)
     .action(
       txcAction(
         async (
           ids: string[],
-          options: { allFailed?: boolean; reason?: string },
+          options: { allFailed?: boolean; reason?: string; verbose?: boolean },
           command: Command,
         ) => {
           const requeueOptions = { ids, ...options };
           checkRequeueOptions(requeueOptions);
-          return requeueCommand(await target(command), requeueOptions, {
+          const c = contextOf(command);
+          return requeueCommand(await c.target(), requeueOptions, {
             io,
-            json: jsonOf(command),
+            json: c.json,
             now,
+            txc: c.txc,
+            width: c.width,
           });
         },
       ),
@@ -285,21 +338,47 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
       new Argument('[action]', 'show | pause | resume').choices(SCHEDULE_ACTIONS).default('show'),
     )
     .action(
-      txcAction(async (action: ScheduleAction, _options: unknown, command: Command) =>
-        scheduleCommand(await target(command), action, { io, json: jsonOf(command) }),
-      ),
+      txcAction(async (action: ScheduleAction, _options: unknown, command: Command) => {
+        const c = contextOf(command);
+        return scheduleCommand(await c.target(), action, { io, json: c.json, width: c.width });
+      }),
+    );
+
+  program
+    .command('doctor')
+    .description(
+      'preflight: stack, provider secret and endpoint, schedule, alarm routing, run lock, dead-letter queues, backlog; exit 1 on any fail',
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'bound of the whole run (1..300)')
+        .argParser(integer('--timeout', 1, 300))
+        .default(DOCTOR_TIMEOUT_SECONDS),
+    )
+    .action(
+      txcAction(async (options: { timeout: number }, command: Command) => {
+        const c = contextOf(command);
+        const { spec } = c;
+        return doctorCommand({
+          io,
+          json: c.json,
+          now,
+          resolve: c.target,
+          requested:
+            spec.kind === 'local'
+              ? { kind: 'local', label: `local endpoint ${spec.endpoint}`, stage: DEFAULT_STAGE }
+              : { kind: 'aws', label: `stack ${stackNameOf(spec.stage)}`, stage: spec.stage },
+          txc: c.txc,
+          timeoutMs: options.timeout * 1000,
+          ...(deps.probe === undefined ? {} : { probe: deps.probe }),
+        });
+      }),
     );
 
   return program;
 }
 
-/** `Name: message`; a bare `Error` with a system code (ECONNREFUSED, …) is named by the code. */
-export function formatError(err: unknown): string {
-  const { name, message } = errorParts(err);
-  const code = (err as { code?: unknown } | null)?.code;
-  const shownName = name === 'Error' && typeof code === 'string' ? code : name;
-  return `${shownName}: ${message}`;
-}
+/** `Name: message` (ops/errors.ts; kept here for the callers of this module). */
+export { formatError };
 
 /**
  * Parses argv (without node and script), runs the command and returns the exit code: 0 ok, 1

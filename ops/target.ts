@@ -19,6 +19,12 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
+  LOCAL_SCHEDULE_PATH,
+  LOCAL_TARGET_PATH,
+  type LocalTargetDescription,
+} from '../local/aws/local-endpoint-contract';
+import { localServeCommand, selectTarget, type TargetOptions } from './target-spec';
+import {
   EndpointUnreachable,
   LocalEndpointInvalid,
   MissingStackOutput,
@@ -34,6 +40,8 @@ export interface ScheduleInfo {
   name: string;
   expression: string;
   state: ScheduleStateValue;
+  /** ScheduleExpressionTimezone (AWS; absent means UTC). */
+  timezone?: string;
 }
 
 /** Pause/resume of the schedule that starts the workflow. */
@@ -56,6 +64,26 @@ export interface TargetNames {
   scheduleName?: string;
 }
 
+/** What a deployed stack says about itself, for the commands that need more than the names. */
+export interface AwsStackDetails {
+  stackName: string;
+  region: string;
+  /** StackStatus, e.g. UPDATE_COMPLETE. */
+  status?: string;
+  /** Every output of the stack, by key (older stacks lack the newer ones). */
+  outputs: Readonly<Record<string, string>>;
+  /** Region and profile of the target, for clients of other services (`txc doctor`). */
+  clientConfig: { region: string; profile?: string };
+}
+
+/** The local endpoint and its self-description, for the commands that need more than the names. */
+export interface LocalEndpointDetails {
+  endpoint: string;
+  info: LocalTargetInfo;
+  /** Dummies the loopback services accept; they keep the SDK from looking for real ones. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
 export interface Target {
   kind: 'aws' | 'local';
   /** Human description: `stack Txconfirm-dev (eu-west-1)` or `local endpoint http://…`. */
@@ -64,19 +92,24 @@ export interface Target {
   ddb: DynamoDBDocumentClient;
   scheduler: SchedulerControl;
   names: TargetNames;
+  /** Set when kind is 'aws'. */
+  aws?: AwsStackDetails;
+  /** Set when kind is 'local'. */
+  local?: LocalEndpointDetails;
+  /**
+   * Closes the target's clients, in-flight requests included: a command that gives up on a call
+   * (`txc doctor`'s time bound) must not keep the process alive until that call ends.
+   */
+  close(): void;
 }
 
-export const DEFAULT_LOCAL_ENDPOINT = 'http://127.0.0.1:8083';
-export const LOCAL_ENDPOINT_ENV = 'TXC_ENDPOINT';
-export const DEFAULT_STAGE = 'dev';
-
-export interface TargetOptions {
-  local?: boolean;
-  endpoint?: string;
-  stage?: string;
-  region?: string;
-  profile?: string;
-}
+export {
+  DEFAULT_LOCAL_ENDPOINT,
+  DEFAULT_STAGE,
+  LOCAL_ENDPOINT_ENV,
+  type TargetOptions,
+  type TargetSpec,
+} from './target-spec';
 
 export interface ResolveTargetDeps {
   env?: NodeJS.ProcessEnv;
@@ -87,25 +120,17 @@ export function stackNameOf(stage: string): string {
   return `Txconfirm-${stage}`;
 }
 
-/** The endpoint `--local` talks to: `--endpoint`, else `$TXC_ENDPOINT`, else the default. */
-export function localEndpointOf(options: TargetOptions, env: NodeJS.ProcessEnv): string {
-  const endpoint = options.endpoint ?? env[LOCAL_ENDPOINT_ENV] ?? DEFAULT_LOCAL_ENDPOINT;
-  return endpoint.replace(/\/+$/, '');
-}
-
+/**
+ * The target of these flags (ops/target-spec.ts selectTarget: `--endpoint`, `--local`, stack
+ * flags, then `$TXC_ENDPOINT`, then stack Txconfirm-dev), resolved.
+ */
 export async function resolveTarget(
   options: TargetOptions,
   deps: ResolveTargetDeps = {},
 ): Promise<Target> {
-  const env = deps.env ?? process.env;
-  if (options.local === true || options.endpoint !== undefined) {
-    return resolveLocalTarget(localEndpointOf(options, env), deps.fetch ?? fetch);
-  }
-  return resolveAwsTarget({
-    stage: options.stage ?? DEFAULT_STAGE,
-    region: options.region,
-    profile: options.profile,
-  });
+  const { spec } = selectTarget(options, deps.env ?? process.env);
+  if (spec.kind === 'local') return resolveLocalTarget(spec.endpoint, deps.fetch ?? fetch);
+  return resolveAwsTarget(spec);
 }
 
 const documentClient = (client: DynamoDBClient) =>
@@ -121,6 +146,16 @@ export const STACK_OUTPUTS = {
   pendingIndex: 'PendingIndexName',
   shardCount: 'PendingShardCount',
   scheduleName: 'ScheduleName',
+  // Read by `txc doctor` only; a stack deployed before they existed lacks them (that check fails).
+  alarmTopicArn: 'AlarmTopicArn',
+  externalAlarmTopicArn: 'ExternalAlarmTopicArn',
+  providerSecretId: 'ProviderSecretId',
+  providerSecretArn: 'ProviderSecretArn',
+  providerBaseUrl: 'ProviderBaseUrl',
+  providerTimeoutMs: 'ProviderTimeoutMs',
+  scheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueueUrl',
+  releaseLockDeadLetterQueueUrl: 'ReleaseLockDeadLetterQueueUrl',
+  oldestPendingAgeSloSeconds: 'OldestPendingAgeSloSeconds',
 } as const;
 
 export interface AwsTargetOptions {
@@ -151,11 +186,13 @@ export async function resolveAwsTarget(options: AwsTargetOptions): Promise<Targe
   const stackName = stackNameOf(options.stage);
 
   let outputs: Output[];
+  let status: string | undefined;
   try {
     const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = response.Stacks?.[0];
     if (stack === undefined) throw new StackNotFound(stackName, region);
     outputs = stack.Outputs ?? [];
+    status = stack.StackStatus;
   } catch (err) {
     if (isRegionMissing(err)) throw new RegionMissing();
     // CloudFormation answers a missing stack with a ValidationError "Stack with id X does not exist".
@@ -190,16 +227,38 @@ export async function resolveAwsTarget(options: AwsTargetOptions): Promise<Targe
     ...(scheduleName === undefined ? {} : { scheduleName }),
   };
   const clientConfig = { ...config, region };
+  const sfn = new SFNClient(clientConfig);
+  const ddb = documentClient(new DynamoDBClient(clientConfig));
+  const schedulerClient =
+    scheduleName === undefined ? undefined : new SchedulerClient(clientConfig);
+  const outputValues: Record<string, string> = {};
+  for (const o of outputs) {
+    if (o.OutputKey !== undefined && o.OutputValue !== undefined) {
+      outputValues[o.OutputKey] = o.OutputValue;
+    }
+  }
   return {
     kind: 'aws',
     label: `stack ${stackName} (${region})`,
-    sfn: new SFNClient(clientConfig),
-    ddb: documentClient(new DynamoDBClient(clientConfig)),
+    sfn,
+    ddb,
     scheduler:
-      scheduleName === undefined
+      schedulerClient === undefined || scheduleName === undefined
         ? noSchedule(`stack ${stackName} has no ${STACK_OUTPUTS.scheduleName} output — redeploy it`)
-        : awsSchedulerControl(new SchedulerClient(clientConfig), scheduleName),
+        : awsSchedulerControl(schedulerClient, scheduleName),
     names,
+    aws: {
+      stackName,
+      region,
+      ...(status === undefined ? {} : { status }),
+      outputs: outputValues,
+      clientConfig,
+    },
+    close: () => {
+      sfn.destroy();
+      ddb.destroy();
+      schedulerClient?.destroy();
+    },
   };
 }
 
@@ -215,6 +274,9 @@ function scheduleInfo(schedule: GetScheduleCommandOutput, name: string): Schedul
     name: schedule.Name ?? name,
     expression: schedule.ScheduleExpression ?? '',
     state: schedule.State === 'DISABLED' ? 'DISABLED' : 'ENABLED',
+    ...(schedule.ScheduleExpressionTimezone === undefined
+      ? {}
+      : { timezone: schedule.ScheduleExpressionTimezone }),
   };
 }
 
@@ -263,7 +325,27 @@ export function awsSchedulerControl(
 
 // ---- local ----------------------------------------------------------------------------------
 
-/** `GET <endpoint>/txconfirm/target` of `txc local serve`. */
+export { LOCAL_SCHEDULE_PATH, LOCAL_TARGET_PATH };
+
+/** Fields only `txc doctor` needs: an endpoint started by an older txc lacks them. */
+type DoctorFields = 'providerTimeoutMs' | 'secretsManager' | 'oldestPendingAgeSloSeconds';
+
+/**
+ * What the CLI reads of the endpoint's LocalTargetDescription. Derived from the shared contract,
+ * so a field renamed on the endpoint's side fails the type check of the schema below instead of
+ * `txc --local` at run time. The doctor's fields and the schedule's next fire time are optional:
+ * every other command works with an endpoint that predates them.
+ */
+export type LocalTargetInfo = Omit<LocalTargetDescription, 'schedule' | DoctorFields> &
+  Partial<Pick<LocalTargetDescription, DoctorFields>> & {
+    schedule:
+      | (Omit<NonNullable<LocalTargetDescription['schedule']>, 'nextFireTime'> & {
+          nextFireTime?: string | null;
+        })
+      | null;
+  };
+
+/** `GET <endpoint>/txconfirm/target` of `txc local serve`, checked before any command uses it. */
 export const localTargetSchema = z.object({
   mode: z.literal('local'),
   region: z.string().min(1),
@@ -271,18 +353,24 @@ export const localTargetSchema = z.object({
   stateMachineName: z.string().min(1),
   dynamodbEndpoint: z.string().min(1),
   providerUrl: z.string(),
+  providerTimeoutMs: z.number().int().positive().optional(),
+  secretsManager: z.object({ endpoint: z.string().min(1), secretId: z.string().min(1) }).optional(),
+  oldestPendingAgeSloSeconds: z.number().positive().nullable().optional(),
   tables: z.object({
     transactions: z.string().min(1),
     runs: z.string().min(1),
     pendingIndex: z.string().min(1),
   }),
   shardCount: z.number().int().min(1),
-  schedule: z.object({ expression: z.string(), state: z.enum(['ENABLED', 'DISABLED']) }).nullable(),
-});
-export type LocalTargetInfo = z.infer<typeof localTargetSchema>;
+  schedule: z
+    .object({
+      expression: z.string(),
+      state: z.enum(['ENABLED', 'DISABLED']),
+      nextFireTime: z.string().nullable().optional(),
+    })
+    .nullable(),
+}) satisfies z.ZodType<LocalTargetInfo>;
 
-export const LOCAL_TARGET_PATH = '/txconfirm/target';
-export const LOCAL_SCHEDULE_PATH = '/txconfirm/schedule';
 const LOCAL_REQUEST_TIMEOUT_MS = 5000;
 /** The local services accept any credentials; these keep the SDK from looking for real ones. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -300,7 +388,7 @@ async function localRequest(
       signal: AbortSignal.timeout(LOCAL_REQUEST_TIMEOUT_MS),
     });
   } catch (err) {
-    throw new EndpointUnreachable(endpoint, { cause: err });
+    throw new EndpointUnreachable(endpoint, { cause: err, serve: localServeCommand(endpoint) });
   }
   const text = await response.text();
   if (!response.ok) {
@@ -368,11 +456,13 @@ export async function resolveLocalTarget(
 ): Promise<Target> {
   const info = await fetchLocalTarget(fetchImpl, endpoint);
   const common = { region: info.region, credentials: LOCAL_CREDENTIALS };
+  const sfn = new SFNClient({ ...common, endpoint });
+  const ddb = documentClient(new DynamoDBClient({ ...common, endpoint: info.dynamodbEndpoint }));
   return {
     kind: 'local',
     label: `local endpoint ${endpoint}`,
-    sfn: new SFNClient({ ...common, endpoint }),
-    ddb: documentClient(new DynamoDBClient({ ...common, endpoint: info.dynamodbEndpoint })),
+    sfn,
+    ddb,
     scheduler: localSchedulerControl(fetchImpl, endpoint),
     names: {
       stateMachineArn: info.stateMachineArn,
@@ -381,6 +471,11 @@ export async function resolveLocalTarget(
       pendingIndex: info.tables.pendingIndex,
       shardCount: info.shardCount,
       ...(info.schedule === null ? {} : { scheduleName: 'local' }),
+    },
+    local: { endpoint, info, credentials: LOCAL_CREDENTIALS },
+    close: () => {
+      sfn.destroy();
+      ddb.destroy();
     },
   };
 }

@@ -5,7 +5,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { RunTotals } from '../contracts';
+import type { ProviderOutage, RunTotals } from '../contracts';
 import { SystemicFault } from '../domain/errors';
 import type { AcquireResult, LockRecord, RunRecord, RunStatus, RunStore } from '../domain/ports';
 import { dynamoFault, isConditionalCheckFailed } from './dynamo-errors';
@@ -169,6 +169,30 @@ export class DynamoRunStore implements RunStore {
     });
   }
 
+  async recordProgress(
+    runId: string,
+    progress: { executionArn: string; totals: RunTotals; at: string },
+  ): Promise<boolean> {
+    return this.conditional('UpdateItem (run progress)', () =>
+      this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: runKey(runId),
+          UpdateExpression: 'SET totals = :totals, progressAt = :at',
+          // Only the run's current execution, and only while it runs: never over a final record.
+          ConditionExpression: '#status = :running AND executionArn = :executionArn',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':totals': progress.totals,
+            ':at': progress.at,
+            ':running': 'RUNNING',
+            ':executionArn': progress.executionArn,
+          },
+        }),
+      ),
+    );
+  }
+
   async completeRun(
     runId: string,
     result: {
@@ -177,6 +201,7 @@ export class DynamoRunStore implements RunStore {
       executionArn: string;
       totals: RunTotals;
       error?: string;
+      providerUnavailable?: Omit<ProviderOutage, 'cause'>;
     },
   ): Promise<void> {
     const values: Record<string, unknown> = {
@@ -187,12 +212,20 @@ export class DynamoRunStore implements RunStore {
     };
     let update =
       'SET #status = :status, finishedAt = :finishedAt, executionArn = :executionArn, totals = :totals';
+    const remove: string[] = [];
     if (result.error === undefined) {
-      update += ' REMOVE #error';
+      remove.push('#error');
     } else {
       update += ', #error = :error';
       values[':error'] = result.error;
     }
+    if (result.providerUnavailable === undefined) {
+      remove.push('providerUnavailable');
+    } else {
+      update += ', providerUnavailable = :providerUnavailable';
+      values[':providerUnavailable'] = result.providerUnavailable;
+    }
+    if (remove.length > 0) update += ` REMOVE ${remove.join(', ')}`;
     await this.update('UpdateItem (run)', {
       Key: runKey(runId),
       UpdateExpression: update,

@@ -108,9 +108,10 @@ export class DynamoTransactionRepository implements TransactionRepository {
     const add: string[] = [];
     if (write.status !== 'PENDING') {
       // An audit counter: the conditional update below lets a terminal status be written only
-      // once, so it stays 1; the reliability suite reads it to prove that (DESIGN.md §4.2).
+      // once, so it stays 1; the reliability suite reads it to prove that
+      // (docs/architecture.md §4.2).
       add.push(`${n('terminalWrites')} ${v('one', 1)}`);
-      // Terminal: the item leaves the pending index in the same write (DESIGN.md §2).
+      // Terminal: the item leaves the pending index in the same write (docs/architecture.md §2).
       set.push(
         `${n('status')} = ${v('status', write.status)}`,
         `${n('completedAt')} = :now`,

@@ -20,8 +20,8 @@ export interface HttpPaymentProviderOptions {
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
 /**
- * TLS to the provider (DESIGN.md §8): https only, except plain http to a loopback host (the
- * local runtime's simulated provider). Throws InvalidConfiguration otherwise.
+ * TLS to the provider (docs/architecture.md §8): https only, except plain http to a loopback host
+ * (the local runtime's simulated provider). Throws InvalidConfiguration otherwise.
  */
 export function parseProviderBaseUrl(value: string, variable = 'PROVIDER_BASE_URL'): URL {
   let url: URL;

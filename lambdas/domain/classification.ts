@@ -1,7 +1,7 @@
 /**
- * How a payment provider response maps to an outcome (DESIGN.md §4). This table is the single
- * source of truth: the code below evaluates it top to bottom (first match wins) and the README
- * quotes it (`describe` of every row).
+ * How a payment provider response maps to an outcome (docs/architecture.md §4). This table is the
+ * single source of truth: the code below evaluates it top to bottom (first match wins) and the
+ * docs/architecture.md quotes it (`describe` of every row).
  */
 
 /** What the provider adapter observed for one confirmation call. */
@@ -24,7 +24,14 @@ export type Outcome = 'confirmed' | 'rejected' | 'transient' | 'permanent' | 'sy
 export type Classification =
   | { outcome: 'confirmed'; rule: string; providerRef: string }
   | { outcome: 'rejected'; rule: string; reason: string }
-  | { outcome: 'transient'; rule: string; error: string; retryAfterSeconds?: number }
+  | {
+      outcome: 'transient';
+      rule: string;
+      error: string;
+      retryAfterSeconds?: number;
+      /** The provider as a whole looks unavailable (the circuit breaker's evidence), not this transaction. */
+      outage?: true;
+    }
   | { outcome: 'permanent'; rule: string; error: string }
   | { outcome: 'systemic'; rule: string; error: string };
 
@@ -36,6 +43,12 @@ export interface ClassificationRule {
   outcome: Outcome;
   /** What happens to the transaction, for people. */
   effect: string;
+  /**
+   * Outage class: the answer says the provider is unavailable, not that something is wrong with
+   * this transaction. Such failures are the evidence of the provider circuit breaker
+   * (lambdas/domain/provider-breaker.ts) and are written only if it stays CLOSED.
+   */
+  outage?: true;
   matches(resp: ProviderResponse): boolean;
   classify(resp: ProviderResponse): Verdict;
 }
@@ -164,7 +177,9 @@ export const CLASSIFICATION_TABLE: readonly ClassificationRule[] = [
     rule: 'rate-limited',
     response: '429',
     outcome: 'transient',
-    effect: 'stays PENDING, attempts + 1 (Retry-After recorded in lastError)',
+    effect:
+      'outage class: stays PENDING, attempts + 1 unless the circuit breaker opens (then untouched); Retry-After recorded in lastError and honoured by the breaker',
+    outage: true,
     matches: (resp) => httpStatus(resp) === 429,
     classify: (resp) => {
       const retryAfterSeconds = isHttp(resp) ? resp.retryAfterSeconds : undefined;
@@ -182,7 +197,9 @@ export const CLASSIFICATION_TABLE: readonly ClassificationRule[] = [
     rule: 'request-timeout',
     response: '408 (the provider timed out reading our request)',
     outcome: 'transient',
-    effect: 'stays PENDING, attempts + 1',
+    effect:
+      'outage class: stays PENDING, attempts + 1 unless the circuit breaker opens (then untouched)',
+    outage: true,
     matches: (resp) => httpStatus(resp) === 408,
     classify: () => ({
       outcome: 'transient',
@@ -193,12 +210,18 @@ export const CLASSIFICATION_TABLE: readonly ClassificationRule[] = [
     rule: 'server-error',
     response: '5xx',
     outcome: 'transient',
-    effect: 'stays PENDING, attempts + 1',
+    effect:
+      'outage class: stays PENDING, attempts + 1 unless the circuit breaker opens (then untouched); a Retry-After is honoured by the breaker',
+    outage: true,
     matches: (resp) => httpStatus(resp) >= 500 && httpStatus(resp) <= 599,
-    classify: (resp) => ({
-      outcome: 'transient',
-      error: `PROVIDER_UNAVAILABLE: HTTP ${httpStatus(resp)}`,
-    }),
+    classify: (resp) => {
+      const retryAfterSeconds = isHttp(resp) ? resp.retryAfterSeconds : undefined;
+      return {
+        outcome: 'transient',
+        error: `PROVIDER_UNAVAILABLE: HTTP ${httpStatus(resp)}`,
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      };
+    },
   },
   {
     rule: 'client-error',
@@ -215,7 +238,9 @@ export const CLASSIFICATION_TABLE: readonly ClassificationRule[] = [
     rule: 'timeout',
     response: 'no response within PROVIDER_TIMEOUT_MS',
     outcome: 'transient',
-    effect: 'outcome unknown: stays PENDING, attempts + 1, retried with the same idempotency key',
+    effect:
+      'outcome unknown, outage class: stays PENDING, attempts + 1 unless the circuit breaker opens (then untouched); retried with the same idempotency key',
+    outage: true,
     matches: (resp) => resp.kind === 'network' && resp.code === 'TIMEOUT',
     classify: () => ({ outcome: 'transient', error: 'PROVIDER_TIMEOUT' }),
   },
@@ -223,7 +248,9 @@ export const CLASSIFICATION_TABLE: readonly ClassificationRule[] = [
     rule: 'network',
     response: 'connection error (ECONNREFUSED, ECONNRESET, EPIPE, DNS failure, ...)',
     outcome: 'transient',
-    effect: 'outcome unknown: stays PENDING, attempts + 1, retried with the same idempotency key',
+    effect:
+      'outcome unknown, outage class: stays PENDING, attempts + 1 unless the circuit breaker opens (then untouched); retried with the same idempotency key',
+    outage: true,
     matches: (resp) => resp.kind === 'network',
     classify: (resp) => ({
       outcome: 'transient',
@@ -245,7 +272,13 @@ export const CLASSIFICATION_TABLE: readonly ClassificationRule[] = [
 
 export function classifyProviderResponse(resp: ProviderResponse): Classification {
   for (const row of CLASSIFICATION_TABLE) {
-    if (row.matches(resp)) return { ...row.classify(resp), rule: row.rule } as Classification;
+    if (row.matches(resp)) {
+      return {
+        ...row.classify(resp),
+        rule: row.rule,
+        ...(row.outage === true ? { outage: true } : {}),
+      } as Classification;
+    }
   }
   // Unreachable: the last row matches everything.
   throw new Error('classification table has no catch-all row');

@@ -1,8 +1,15 @@
-import type { BatchResult } from '../contracts';
-import { classifyProviderResponse } from './classification';
+import type { BatchResult, OutcomeCounter } from '../contracts';
+import { type Classification, classifyProviderResponse } from './classification';
 import { SystemicFault, describeError } from './errors';
-import type { Clock, Log, PaymentProvider, TransactionRepository } from './ports';
+import type {
+  Clock,
+  Log,
+  PaymentProvider,
+  ProviderBreakerStore,
+  TransactionRepository,
+} from './ports';
 import { silentLog } from './ports';
+import { BatchCircuit, inMemoryBreakerStore, outageEvidence } from './provider-breaker';
 import { emptyBatchResult } from './totals';
 import { isTerminalStatus, parseTransaction, type Transaction } from './transaction';
 import { decideWrite, invalidRecordWrite, type TransactionWrite } from './transitions';
@@ -16,8 +23,15 @@ export interface ConfirmBatchInput {
 export interface ConfirmBatchDeps {
   transactions: TransactionRepository;
   provider: PaymentProvider;
+  /**
+   * The provider circuit breaker shared by every batch (docs/architecture.md §4); the handler
+   * always passes the DynamoDB one. Absent: a breaker of this batch alone, in memory.
+   */
+  breaker?: ProviderBreakerStore;
   clock: Clock;
   log?: Log;
+  /** Waiting for another batch's probe of the provider (tests may shorten it). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ConfirmBatchOptions {
@@ -32,13 +46,24 @@ export interface ConfirmBatchOptions {
 /** Margin kept after the last provider call so its outcome can still be written. */
 export const DEADLINE_MARGIN_MS = 2000;
 
-type Bucket = Exclude<keyof BatchResult, 'processed'>;
+type Bucket = OutcomeCounter;
+
+/** An outage-class failure held back until the batch knows whether the breaker stayed CLOSED. */
+interface HeldBack {
+  tx: Transaction;
+  classification: Classification;
+}
 
 /**
- * Confirm one batch of transactions (DESIGN.md §4). Every id lands in exactly one bucket of the
- * result. Per-item problems never throw; a systemic fault (store unreachable, provider rejecting
- * our credentials) throws SystemicFault after the calls already in flight have been recorded, so
- * that Step Functions retries the batch.
+ * Confirm one batch of transactions (docs/architecture.md §4). Every id lands in exactly one bucket
+ * of the result. Per-item problems never throw; a systemic fault (store unreachable, provider
+ * rejecting our credentials) throws SystemicFault after the calls already in flight have been
+ * recorded, so that Step Functions retries the batch.
+ *
+ * The provider circuit breaker decides whether the batch calls at all, and what outage-class
+ * failures (no answer, connection errors, 408, 429, 5xx) mean: they are held back, and written
+ * (attempts + 1) only if the breaker stayed CLOSED to the end of the batch. Once it is open, the
+ * transactions not yet called and the held-back ones stay PENDING untouched, counted `unavailable`.
  */
 export async function confirmBatch(
   input: ConfirmBatchInput,
@@ -107,18 +132,31 @@ export async function confirmBatch(
     }
     pending.push(parsed.tx);
   }
+  // A dry run never calls the provider and never touches the breaker; nor does a batch with
+  // nothing to call.
+  if (pending.length === 0) return result;
+
+  const outOfTime = () => options.remainingMs() < options.providerTimeoutMs + DEADLINE_MARGIN_MS;
+  const circuit = await BatchCircuit.start(
+    {
+      breaker: deps.breaker ?? inMemoryBreakerStore(),
+      clock: deps.clock,
+      log,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    },
+    {
+      batchId: `${input.runId}/${globalThis.crypto.randomUUID()}`,
+      providerTimeoutMs: options.providerTimeoutMs,
+      hasTime: () => !outOfTime(),
+    },
+  );
 
   let systemic: unknown;
   let next = 0;
   let stoppedAtDeadline = 0;
+  const heldBack: HeldBack[] = [];
 
-  const confirmOne = async (tx: Transaction): Promise<void> => {
-    const response = await deps.provider.confirm({
-      transactionId: tx.id,
-      amount: tx.amount,
-      currency: tx.currency,
-    });
-    const classification = classifyProviderResponse(response);
+  const writeOutcome = async (tx: Transaction, classification: Classification): Promise<void> => {
     const decision = decideWrite(tx, classification, options.maxAttempts);
     if (decision.kind === 'systemic') {
       deps.provider.credentialsRejected?.();
@@ -146,9 +184,28 @@ export async function confirmBatch(
     }
   };
 
-  const worker = async (): Promise<void> => {
-    while (systemic === undefined && next < pending.length) {
-      if (options.remainingMs() < options.providerTimeoutMs + DEADLINE_MARGIN_MS) {
+  const confirmOne = async (tx: Transaction): Promise<void> => {
+    const response = await deps.provider.confirm({
+      transactionId: tx.id,
+      amount: tx.amount,
+      currency: tx.currency,
+    });
+    const classification = classifyProviderResponse(response);
+    const evidence = outageEvidence(response, classification);
+    if (evidence !== undefined) {
+      // Outage class: whether it counts against the transaction depends on the breaker.
+      heldBack.push({ tx, classification });
+      await circuit.observe(evidence);
+      return;
+    }
+    await writeOutcome(tx, classification);
+    await circuit.observe(undefined);
+  };
+
+  /** Calls one transaction after the other while the circuit stays in `mode`. */
+  const worker = async (mode: 'probe' | 'closed'): Promise<void> => {
+    while (systemic === undefined && next < pending.length && circuit.mode === mode) {
+      if (outOfTime()) {
         // Out of time: the rest stays PENDING (attempts unchanged) for the next batch or run.
         stoppedAtDeadline = pending.length - next;
         result.deferred += stoppedAtDeadline;
@@ -165,8 +222,17 @@ export async function confirmBatch(
     }
   };
 
-  const workers = Math.max(1, Math.min(options.parallelism, pending.length));
-  await Promise.all(Array.from({ length: workers }, () => worker()));
+  // The probe: one call at a time until the provider answers (the breaker closes) or fails. The
+  // transactions with the fewest attempts go first: the least suspected of item-level trouble.
+  if (circuit.mode === 'probe') {
+    pending.sort((a, b) => (a.attempts ?? 0) - (b.attempts ?? 0));
+    await worker('probe');
+  }
+  if (circuit.mode === 'closed' && systemic === undefined) {
+    circuit.enterClosed();
+    const workers = Math.max(1, Math.min(options.parallelism, pending.length - next));
+    await Promise.all(Array.from({ length: workers }, () => worker('closed')));
+  }
 
   if (stoppedAtDeadline > 0) {
     log.warn('deadline reached: remaining transactions left PENDING', {
@@ -178,6 +244,34 @@ export async function confirmBatch(
     // Adapters only throw SystemicFault (or InvalidConfiguration); anything else is a bug and is
     // rethrown as it is rather than disguised as a retryable fault.
     throw systemic;
+  }
+
+  const verdict = await circuit.finish(heldBack.length);
+  if (verdict === 'closed') {
+    // The breaker stayed CLOSED: these failures were about the transactions after all.
+    let k = 0;
+    const writer = async () => {
+      while (k < heldBack.length) {
+        const { tx, classification } = heldBack[k];
+        k += 1;
+        await writeOutcome(tx, classification);
+      }
+    };
+    const writers = Math.max(1, Math.min(options.parallelism, heldBack.length));
+    await Promise.all(Array.from({ length: writers }, writer));
+  } else {
+    // Not called, or failed because the provider is down: left PENDING without a write.
+    const untouched = heldBack.length + (pending.length - next);
+    result.unavailable += untouched;
+    next = pending.length;
+    if (untouched > 0) {
+      log.warn('provider unavailable: transactions left PENDING untouched', {
+        unavailable: untouched,
+        breaker: circuit.seen.state,
+        reason: circuit.seen.reason,
+        retryAt: circuit.seen.retryAt,
+      });
+    }
   }
   return result;
 }

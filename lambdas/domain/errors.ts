@@ -6,7 +6,10 @@ import { ERROR } from '../contracts';
  * name: never rely on the class name surviving bundling/minification.
  */
 
-/** The execution input failed the schema (DESIGN.md §5). The execution fails fast; not retried. */
+/**
+ * The execution input failed the schema (docs/architecture.md §5). The execution fails fast; not
+ * retried.
+ */
 export class InvalidExecutionInput extends Error {
   constructor(message: string) {
     super(message);

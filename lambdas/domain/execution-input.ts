@@ -100,9 +100,9 @@ export const resumeTokenSchema = z.strictObject({
 const OPERATOR_FIELDS = ['dryRun', 'transactionIds', 'maxItems', 'createdBefore'] as const;
 
 /**
- * The execution input (DESIGN.md §5). The schedule sends `{}`; operators may send the fields
- * below; `resume` and `AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID` are set by ContinueAsNew only.
- * Unknown fields are rejected (a typo such as `dryrun` must not silently start a real run).
+ * The execution input (docs/architecture.md §5). The schedule sends `{}`; operators may send the
+ * fields below; `resume` and `AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID` are set by ContinueAsNew
+ * only. Unknown fields are rejected (a typo such as `dryrun` must not silently start a real run).
  */
 export const executionInputSchema = z
   .strictObject({

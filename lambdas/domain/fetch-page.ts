@@ -1,10 +1,24 @@
-import type { Cursor, FetchPageEvent, FetchPageResult, RunContext } from '../contracts';
+import type {
+  Cursor,
+  FetchPageEvent,
+  FetchPageResult,
+  ProviderOutage,
+  RunContext,
+  RunTotals,
+} from '../contracts';
 import { LockLost } from './errors';
 import { shardKey } from './pending-shard';
-import type { Clock, Log, RunStore, TransactionRepository } from './ports';
+import type {
+  BreakerRecord,
+  Clock,
+  Log,
+  ProviderBreakerStore,
+  RunStore,
+  TransactionRepository,
+} from './ports';
 import { silentLog } from './ports';
 import { addSeconds } from './run-state';
-import { addBatchResults } from './totals';
+import { addBatchResults, batchResultSchema } from './totals';
 
 /**
  * Step Functions caps a state at 256 KiB. Pages are cut short (by bytes, whatever PAGE_SIZE says)
@@ -20,6 +34,8 @@ const byteSize = (value: unknown) => utf8.encode(JSON.stringify(value)).length;
 export interface FetchPageDeps {
   transactions: TransactionRepository;
   runs: RunStore;
+  /** The provider circuit breaker (read only here). */
+  breaker: Pick<ProviderBreakerStore, 'read'>;
   clock: Clock;
   log?: Log;
 }
@@ -31,9 +47,58 @@ export interface FetchPageOptions {
   leaseSeconds: number;
 }
 
+/** Transactions a page's batches left untouched because the provider circuit breaker was open. */
+export function unavailableIn(pageResults: readonly unknown[] | undefined): number {
+  let unavailable = 0;
+  for (const entry of pageResults ?? []) {
+    const parsed = batchResultSchema.safeParse(entry);
+    if (parsed.success) unavailable += parsed.data.unavailable;
+  }
+  return unavailable;
+}
+
 /**
- * One iteration of the loop (DESIGN.md §3): fold the previous page's results into the totals,
- * renew the lease, then decide what comes next and read the next page of ids if it is CONFIRM.
+ * Whether the run stops for a provider outage (docs/architecture.md §4, "The provider circuit
+ * breaker"): the breaker is not CLOSED and either this page's batches left transactions
+ * untouched, or it is OPEN with its retry time still ahead (a page now would not call anyone).
+ */
+export function outageStopsRun(breaker: BreakerRecord, unavailable: number, now: Date): boolean {
+  if (breaker.state === 'CLOSED') return false;
+  if (unavailable > 0) return true;
+  return (
+    breaker.state === 'OPEN' && breaker.retryAt !== undefined && breaker.retryAt > now.toISOString()
+  );
+}
+
+/** What the run record and the failed execution say about the outage. */
+export function describeOutage(
+  breaker: BreakerRecord,
+  totals: RunTotals,
+  unavailable: number,
+): ProviderOutage {
+  const reason = breaker.reason ?? `circuit breaker ${breaker.state}`;
+  // HALF_OPEN: a probe is under way; its claim ends at probeUntil at the latest.
+  const retryAt =
+    (breaker.state === 'HALF_OPEN' ? breaker.probeUntil : undefined) ?? breaker.retryAt ?? '';
+  const left =
+    unavailable > 0
+      ? ` ${unavailable} transactions of the last page (${totals.unavailable} in this run) were left PENDING untouched (attempts unchanged).`
+      : '';
+  return {
+    reason,
+    retryAt,
+    ...(breaker.openedAt === undefined ? {} : { openedAt: breaker.openedAt }),
+    cause:
+      `payment provider unavailable (circuit breaker ${breaker.state}${breaker.openedAt === undefined ? '' : ` since ${breaker.openedAt}`}): ${reason}; ` +
+      `the next run after ${retryAt || 'the retry time'} probes it and, if it answers, confirms the backlog (no requeue needed).${left}`,
+  };
+}
+
+/**
+ * One iteration of the loop (docs/architecture.md §3): fold the previous page's results into the
+ * totals, renew the lease, stop for a provider outage (the circuit breaker), then decide what
+ * comes next and read the next page of ids if it is CONFIRM. The run record gets the running
+ * totals as each page is dispatched, so a run that never finishes still shows what it did.
  */
 export async function fetchPage(
   event: FetchPageEvent,
@@ -67,11 +132,29 @@ export async function fetchPage(
   };
   const noPage = { items: [], count: 0 };
 
+  // A dry run never calls the provider, so the breaker does not concern it.
+  if (!run.dryRun) {
+    const breaker = await deps.breaker.read();
+    const unavailable = unavailableIn(event.pageResults);
+    if (outageStopsRun(breaker, unavailable, deps.clock.now())) {
+      const providerUnavailable = describeOutage(breaker, totals, unavailable);
+      log.warn('provider unavailable: the run stops', {
+        runId: run.runId,
+        breaker: breaker.state,
+        reason: providerUnavailable.reason,
+        retryAt: providerUnavailable.retryAt,
+        unavailable,
+      });
+      return { ...state, next: 'UNAVAILABLE', page: noPage, providerUnavailable };
+    }
+  }
+
   if (event.cursor === null || totals.fetched >= run.maxItems) {
     return { ...state, next: 'FINISH', page: noPage };
   }
   if (event.pagesThisExecution >= options.maxPagesPerExecution) {
     log.info('continuing as a new execution', { runId: run.runId, pages: totals.pages });
+    await recordProgress(deps, state);
     return {
       ...state,
       next: 'CONTINUE',
@@ -93,7 +176,7 @@ export async function fetchPage(
   if (ids.length === 0) {
     return { ...state, cursor, next: 'FINISH', page: noPage };
   }
-  return {
+  const result: FetchPageResult = {
     ...state,
     cursor,
     totals: { ...totals, pages: totals.pages + 1, fetched: totals.fetched + ids.length },
@@ -101,6 +184,33 @@ export async function fetchPage(
     next: 'CONFIRM',
     page: { items: ids.map((id) => ({ id })), count: ids.length },
   };
+  await recordProgress(deps, result);
+  return result;
+}
+
+/**
+ * The running totals into the run record (FINISH and UNAVAILABLE leave it to FinishRun, which
+ * writes the final record next). Not written when the record is no longer this execution's
+ * RUNNING run: the final record wins.
+ */
+async function recordProgress(
+  deps: FetchPageDeps,
+  state: { run: RunContext; executionArn: string; totals: RunTotals },
+): Promise<void> {
+  const written = await deps.runs.recordProgress(state.run.runId, {
+    executionArn: state.executionArn,
+    totals: state.totals,
+    at: deps.clock.now().toISOString(),
+  });
+  if (!written) {
+    (deps.log ?? silentLog).warn(
+      'run record not RUNNING under this execution: progress not written',
+      {
+        runId: state.run.runId,
+        executionArn: state.executionArn,
+      },
+    );
+  }
 }
 
 function readExplicitIds(

@@ -1,4 +1,4 @@
-import type { FinishRunEvent, RunSummary } from '../contracts';
+import { ERROR, type FinishRunEvent, type ProviderOutage, type RunSummary } from '../contracts';
 import type { Clock, Log, RunStore } from './ports';
 import { silentLog } from './ports';
 
@@ -45,9 +45,16 @@ export function describeCatchError(error: { Error?: string; Cause?: string }): s
   return truncateUtf8(text, MAX_RUN_ERROR_BYTES);
 }
 
+/** The run record's error for a run stopped by a provider outage: the execution's error and cause. */
+export function providerUnavailableError(outage: ProviderOutage): string {
+  return truncateUtf8(`${ERROR.ProviderUnavailable}: ${outage.cause}`, MAX_RUN_ERROR_BYTES);
+}
+
 /**
- * Release the lock (if it is still ours) and write the run's final record (DESIGN.md §3 step 5).
- * Also the Catch of every failure path after StartRun, with outcome FAILED.
+ * Release the lock (if it is still ours) and write the run's final record (docs/architecture.md §3
+ * step 5). Also the Catch of every failure path after StartRun, with outcome FAILED, and the
+ * end of a run stopped by a provider outage, with outcome PROVIDER_UNAVAILABLE (the execution then
+ * fails with ProviderUnavailable).
  */
 export async function finishRun(event: FinishRunEvent, deps: FinishRunDeps): Promise<RunSummary> {
   const log = deps.log ?? silentLog;
@@ -60,13 +67,28 @@ export async function finishRun(event: FinishRunEvent, deps: FinishRunDeps): Pro
     });
   }
   const finished = deps.clock.now();
-  const error = event.error === undefined ? undefined : describeCatchError(event.error);
+  const outage = event.outcome === 'PROVIDER_UNAVAILABLE' ? event.providerUnavailable : undefined;
+  const error =
+    event.error !== undefined
+      ? describeCatchError(event.error)
+      : outage !== undefined
+        ? providerUnavailableError(outage)
+        : undefined;
+  const providerUnavailable =
+    outage === undefined
+      ? undefined
+      : {
+          reason: outage.reason,
+          retryAt: outage.retryAt,
+          ...(outage.openedAt === undefined ? {} : { openedAt: outage.openedAt }),
+        };
   await deps.runs.completeRun(run.runId, {
     status: event.outcome,
     finishedAt: finished.toISOString(),
     executionArn,
     totals: event.totals,
     ...(error === undefined ? {} : { error }),
+    ...(providerUnavailable === undefined ? {} : { providerUnavailable }),
   });
   const summary: RunSummary = {
     runId: run.runId,
@@ -77,6 +99,7 @@ export async function finishRun(event: FinishRunEvent, deps: FinishRunDeps): Pro
     dryRun: run.dryRun,
     totals: event.totals,
     ...(error === undefined ? {} : { error }),
+    ...(providerUnavailable === undefined ? {} : { providerUnavailable }),
   };
   (event.outcome === 'SUCCEEDED' ? log.info : log.error).call(log, 'run finished', {
     runId: run.runId,

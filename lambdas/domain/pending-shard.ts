@@ -1,7 +1,8 @@
 /**
  * The pending index is sharded on `pendingShard` so that index writes spread across partitions
- * (DESIGN.md §2). The shard of an id must be stable forever: writers, seeders and this code must
- * agree, so the hash is spelled out here (FNV-1a, 32 bit, over the UTF-8 bytes of the id).
+ * (docs/architecture.md §2). The shard of an id must be stable forever: writers, seeders and this
+ * code must agree, so the hash is spelled out here (FNV-1a, 32 bit, over the UTF-8 bytes of the
+ * id).
  */
 
 const FNV_OFFSET_BASIS = 0x811c9dc5;

@@ -1,4 +1,4 @@
-import type { RunTotals } from '../contracts';
+import type { ProviderOutage, RunStatus, RunTotals } from '../contracts';
 import type { ProviderResponse } from './classification';
 import type { TransactionWrite } from './transitions';
 
@@ -71,7 +71,8 @@ export interface LockRecord {
   expiresAt: string;
 }
 
-export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED' | 'ABORTED' | 'TIMED_OUT';
+/** A run record's status (declared with the run summary in lambdas/contracts.ts). */
+export type { RunStatus };
 
 export interface RunRecord {
   runId: string;
@@ -85,8 +86,16 @@ export interface RunRecord {
   maxItems?: number;
   /** Number of explicit ids of a manual run. */
   transactionIdCount?: number;
+  /**
+   * What the run did: written by FetchPage as each page completes (so an aborted or failed run's
+   * record shows its progress) and by FinishRun (or the failure path) when it ends.
+   */
   totals: RunTotals;
+  /** When FetchPage last wrote the running totals. */
+  progressAt?: string;
   error?: string;
+  /** For PROVIDER_UNAVAILABLE: the circuit breaker's evidence and when it retries. */
+  providerUnavailable?: Omit<ProviderOutage, 'cause'>;
   /** For SKIPPED: the run that held the lock. */
   holder?: { runId: string; executionArn: string; expiresAt: string };
   /** Epoch seconds; the table's TTL attribute (AWS only, never relied on). */
@@ -118,6 +127,14 @@ export interface RunStore {
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Resume: the run continues in a new execution. */
   setRunExecution(runId: string, executionArn: string): Promise<void>;
+  /**
+   * The running totals of a RUNNING run, written by its current execution as each page completes;
+   * false (nothing written) when the record is no longer RUNNING or names another execution.
+   */
+  recordProgress(
+    runId: string,
+    progress: { executionArn: string; totals: RunTotals; at: string },
+  ): Promise<boolean>;
   /** Final status, totals and error of a run, written by its own execution. */
   completeRun(
     runId: string,
@@ -127,6 +144,7 @@ export interface RunStore {
       executionArn: string;
       totals: RunTotals;
       error?: string;
+      providerUnavailable?: Omit<ProviderOutage, 'cause'>;
     },
   ): Promise<void>;
   /**
@@ -141,6 +159,63 @@ export interface RunStore {
 
 export interface Clock {
   now(): Date;
+}
+
+/**
+ * The provider circuit breaker, shared by every batch of every run (docs/architecture.md §4, "The
+ * provider circuit breaker"). One item; absent means CLOSED. Every change is a conditional write
+ * on the state that was read, so no update is lost and only one batch probes at a time.
+ */
+export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+
+export interface BreakerRecord {
+  state: BreakerState;
+  /** OPEN / HALF_OPEN: when it opened (kept across probes that failed). */
+  openedAt?: string;
+  /** OPEN: from then on the next batch may claim the probe. */
+  retryAt?: string;
+  /** OPEN / HALF_OPEN: the outage evidence, e.g. `HTTP 503 ×20 of 20 calls`. */
+  reason?: string;
+  /** Opens in a row without a successful probe (1 after the first): the backoff's exponent. */
+  opens?: number;
+  /** HALF_OPEN: the batch that claimed the probe, and until when the claim holds. */
+  probeBy?: string;
+  probeUntil?: string;
+  /** CLOSED after an outage: when a probe closed it, and what the outage was. */
+  closedAt?: string;
+  lastReason?: string;
+  updatedAt?: string;
+}
+
+/** An open period: its evidence, its retry time, the opens in a row; `now` stamps `updatedAt`. */
+export interface BreakerReopening {
+  retryAt: string;
+  reason: string;
+  opens: number;
+  now: string;
+}
+/** The first open after CLOSED also says when. */
+export interface BreakerOpening extends BreakerReopening {
+  openedAt: string;
+}
+
+export interface ProviderBreakerStore {
+  /** Strongly consistent; `{ state: 'CLOSED' }` when the item does not exist yet. */
+  read(): Promise<BreakerRecord>;
+  /** CLOSED (or absent) -> OPEN. False when it was not CLOSED any more (someone else opened it). */
+  open(next: BreakerOpening): Promise<boolean>;
+  /**
+   * OPEN (or HALF_OPEN whose claim lapsed) -> HALF_OPEN claimed by `probeBy`, only if the item is
+   * still exactly as `seen` (state, retryAt, probeBy, probeUntil): of two batches, one wins.
+   */
+  claimProbe(
+    seen: BreakerRecord,
+    claim: { probeBy: string; probeUntil: string; now: string },
+  ): Promise<boolean>;
+  /** HALF_OPEN claimed by `probeBy` -> CLOSED (the provider answered). */
+  close(probeBy: string, closed: { now: string; lastReason?: string }): Promise<boolean>;
+  /** HALF_OPEN claimed by `probeBy` -> OPEN again, with a new retryAt (the probe failed, or gave up). */
+  reopen(probeBy: string, next: BreakerReopening): Promise<boolean>;
 }
 
 /** The subset of a structured logger the core uses (Powertools Logger satisfies it). */

@@ -24,8 +24,8 @@ const ENDED: Record<string, RunStatus> = {
 /**
  * An execution ended without running its Catch (aborted, timed out, failed in StartRun...): if it
  * still holds the run lock, release it so the backlog is not stranded until the lease expires
- * (DESIGN.md §3), and close its run record. Anything else is a no-op, so the rule may deliver an
- * event twice.
+ * (docs/architecture.md §3), and close its run record. Anything else is a no-op, so the rule may
+ * deliver an event twice.
  */
 export async function releaseLockOfEndedExecution(
   event: ExecutionStatusChangeEvent,

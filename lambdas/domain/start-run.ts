@@ -17,10 +17,10 @@ export interface StartRunOptions {
 }
 
 /**
- * Validate the input, take the run lock (a lease) and fix the snapshot cutoff (DESIGN.md §3).
- * Bad input throws InvalidExecutionInput before anything is written. A lock held by another live
- * run ends this execution as SKIPPED, naming the holder. A resumed run (ContinueAsNew) takes the
- * lock over from its parent execution only.
+ * Validate the input, take the run lock (a lease) and fix the snapshot cutoff (docs/architecture.md
+ * §3). Bad input throws InvalidExecutionInput before anything is written. A lock held by another
+ * live run ends this execution as SKIPPED, naming the holder. A resumed run (ContinueAsNew) takes
+ * the lock over from its parent execution only.
  */
 export async function startRun(
   event: StartRunEvent,

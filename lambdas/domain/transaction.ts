@@ -102,7 +102,8 @@ export type ParseTransactionResult = { ok: true; tx: Transaction } | { ok: false
 
 /**
  * Validate a stored record. A malformed record becomes FAILED with the returned reason
- * (`INVALID_RECORD: <field>: <what is wrong>`, DESIGN.md §4 invariant 5) instead of poisoning its batch.
+ * (`INVALID_RECORD: <field>: <what is wrong>`, docs/architecture.md §4 invariant 5) instead of
+ * poisoning its batch.
  */
 export function parseTransaction(raw: unknown): ParseTransactionResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {

@@ -2,7 +2,7 @@ import type { Classification } from './classification';
 import type { TerminalStatus, Transaction } from './transaction';
 
 /**
- * The only state changes confirm-batch makes (DESIGN.md §4):
+ * The only state changes confirm-batch makes (docs/architecture.md §4):
  *
  *   PENDING --confirmed-------------------------> CONFIRMED   (terminal)
  *   PENDING --rejected--------------------------> REJECTED    (terminal)

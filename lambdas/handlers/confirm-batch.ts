@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import type { BatchResult } from '../contracts';
+import { type BatchResult, METRIC } from '../contracts';
+import { DynamoProviderBreaker } from '../adapters/dynamo-provider-breaker';
 import { DynamoTransactionRepository } from '../adapters/dynamo-transaction-repository';
 import { HttpPaymentProvider } from '../adapters/http-payment-provider';
 import { apiKeyFromSecret } from '../adapters/provider-api-key';
@@ -16,6 +17,8 @@ const config = loadConfig(HANDLER_CONFIG['confirm-batch']);
 const transactions = new DynamoTransactionRepository(ddb, {
   tableName: config.transactionsTable,
 });
+// The provider circuit breaker lives in the Runs table (docs/architecture.md §4).
+const breaker = new DynamoProviderBreaker(ddb, config.runsTable);
 const http = new HttpPaymentProvider({
   baseUrl: config.providerBaseUrl,
   timeoutMs: config.providerTimeoutMs,
@@ -36,7 +39,7 @@ export const handler = instrumented(
     correlate({ runId: event.BatchInput.runId });
     logger.appendKeys({ dryRun: event.BatchInput.dryRun, batchSize: event.Items.length });
     // Counted before the work: a batch that fails is still a batch of that size.
-    metrics.count('BatchSize', event.Items.length);
+    metrics.count(METRIC.BatchSize, event.Items.length);
     const result = await confirmBatch(
       {
         ids: event.Items.map((item) => item.id),
@@ -46,6 +49,7 @@ export const handler = instrumented(
       {
         transactions,
         provider: observedProvider(http, { tracer, metrics }),
+        breaker,
         clock: systemClock,
         log: domainLog,
       },
@@ -56,11 +60,12 @@ export const handler = instrumented(
         remainingMs: () => context.getRemainingTimeInMillis(),
       },
     );
-    metrics.count('TransactionsConfirmed', result.confirmed);
-    metrics.count('TransactionsRejected', result.rejected);
-    metrics.count('TransactionsFailed', result.failed);
-    metrics.count('TransactionsDeferred', result.deferred);
-    metrics.count('TransactionsSkipped', result.skipped);
+    metrics.count(METRIC.TransactionsConfirmed, result.confirmed);
+    metrics.count(METRIC.TransactionsRejected, result.rejected);
+    metrics.count(METRIC.TransactionsFailed, result.failed);
+    metrics.count(METRIC.TransactionsDeferred, result.deferred);
+    metrics.count(METRIC.TransactionsSkipped, result.skipped);
+    metrics.count(METRIC.TransactionsUnavailable, result.unavailable);
     logger.info('batch done', { ...result });
     return result;
   },

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { FetchPageResult } from '../contracts';
+import { type FetchPageResult, METRIC } from '../contracts';
+import { DynamoProviderBreaker } from '../adapters/dynamo-provider-breaker';
 import { DynamoRunStore } from '../adapters/dynamo-run-store';
 import { DynamoTransactionRepository } from '../adapters/dynamo-transaction-repository';
 import { fetchPage, isFirstIndexPage, oldestPendingCreatedAt } from '../domain/fetch-page';
@@ -22,17 +23,21 @@ const transactions = new DynamoTransactionRepository(ddb, {
   pendingIndexName: config.pendingIndex,
 });
 const runs = new DynamoRunStore(ddb, config.runsTable);
+const breaker = new DynamoProviderBreaker(ddb, config.runsTable);
 
 /** Age of the oldest PENDING transaction, once per run (the freshness SLO's metric). */
 async function recordBacklogAge(metrics: InvocationMetrics): Promise<void> {
   const now = systemClock.now();
   const oldest = await oldestPendingCreatedAt(transactions, config.shardCount, now.toISOString());
   const ageSeconds = oldest === undefined ? 0 : (now.getTime() - Date.parse(oldest)) / 1000;
-  metrics.record('OldestPendingAgeSeconds', MetricUnit.Seconds, Math.max(0, ageSeconds));
+  metrics.record(METRIC.OldestPendingAgeSeconds, MetricUnit.Seconds, Math.max(0, ageSeconds));
   logger.info('backlog age', { oldestPendingCreatedAt: oldest, ageSeconds });
 }
 
-/** FetchPage: fold the last page's results, renew the lease, read the next page of ids. */
+/**
+ * FetchPage: fold the last page's results, renew the lease, stop for a provider outage, read the
+ * next page of ids, record the run's progress.
+ */
 export const handler = instrumented(
   'fetch-page',
   async (raw: unknown, _context, { metrics }): Promise<FetchPageResult> => {
@@ -41,7 +46,7 @@ export const handler = instrumented(
     if (isFirstIndexPage(event)) await recordBacklogAge(metrics);
     const result = await fetchPage(
       event,
-      { transactions, runs, clock: systemClock, log: domainLog },
+      { transactions, runs, breaker, clock: systemClock, log: domainLog },
       {
         shardCount: config.shardCount,
         pageSize: config.pageSize,

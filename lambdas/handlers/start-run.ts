@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StartRunResult } from '../contracts';
+import { METRIC, type StartRunResult } from '../contracts';
 import { DynamoRunStore } from '../adapters/dynamo-run-store';
 import { startRun } from '../domain/start-run';
 import { ddb } from '../shared/aws-clients';
@@ -31,7 +31,7 @@ export const handler = instrumented(
     );
     if (result.status === 'STARTED') correlate({ runId: result.run.runId });
     // Another run held the lock: frequent skips mean runs outlast the schedule period.
-    else metrics.count('RunsSkipped');
+    else metrics.count(METRIC.RunsSkipped);
     return result;
   },
 );

@@ -13,7 +13,7 @@ export const SECRETS_MANAGER_CLIENT_CONFIG = { requestHandler } as const;
 /**
  * Numbers that do not fit a JS number exactly (amount = 1e30) must not make the whole batch read
  * throw (the SDK's default): they come back as the nearest number and fail record validation,
- * so only that record becomes FAILED (DESIGN.md §4 invariant 5).
+ * so only that record becomes FAILED (docs/architecture.md §4 invariant 5).
  */
 const lenientNumber = (value: string): number => Number(value);
 

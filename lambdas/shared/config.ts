@@ -86,6 +86,8 @@ export const HANDLER_CONFIG = {
   ],
   'confirm-batch': [
     'transactionsTable',
+    // The provider circuit breaker's item (docs/architecture.md §4).
+    'runsTable',
     'maxAttempts',
     'providerBaseUrl',
     'providerSecretId',

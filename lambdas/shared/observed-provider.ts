@@ -6,7 +6,8 @@ import {
   type ProviderResponse,
 } from '../domain/classification';
 import type { PaymentProvider } from '../domain/ports';
-import { SERVICE_NAME, type InvocationMetrics } from './powertools';
+import { METRIC, SERVICE_NAME } from '../contracts';
+import type { InvocationMetrics } from './powertools';
 
 /** The subsegment of one provider call. */
 export const PROVIDER_SUBSEGMENT = '## provider.confirm';
@@ -50,9 +51,10 @@ export function observedProvider(
         throw err;
       }
       const { outcome, rule } = classifyProviderResponse(response);
-      tools.metrics.record('ProviderLatency', MetricUnit.Milliseconds, performance.now() - started);
-      tools.metrics.count('ProviderCalls');
-      if (ERROR_OUTCOMES.has(outcome)) tools.metrics.count('ProviderErrors');
+      const latencyMs = performance.now() - started;
+      tools.metrics.record(METRIC.ProviderLatency, MetricUnit.Milliseconds, latencyMs);
+      tools.metrics.count(METRIC.ProviderCalls);
+      if (ERROR_OUTCOMES.has(outcome)) tools.metrics.count(METRIC.ProviderErrors);
       if (subsegment !== undefined) {
         describeCall(subsegment, response, outcome, rule);
         subsegment.close();

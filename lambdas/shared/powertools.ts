@@ -2,23 +2,22 @@ import type { Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { errorParts } from '../domain/errors';
+import { ENV, METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '../contracts';
+import { errorParts, InvalidConfiguration } from '../domain/errors';
 import type { Log } from '../domain/ports';
+import { metricDimensions } from './metric-dimensions';
 
 /*
- * One instance of each tool for every handler (STYLE.md). Settings come from the standard
+ * One instance of each tool for every handler (no handler builds its own). Settings come from the standard
  * Powertools environment variables (POWERTOOLS_LOG_LEVEL, POWERTOOLS_LOGGER_SAMPLE_RATE,
  * POWERTOOLS_TRACE_ENABLED, POWERTOOLS_METRICS_DISABLED, ...), which the stack sets per stage;
  * nothing here overrides them.
  */
-export const SERVICE_NAME = 'txconfirm';
-export const METRICS_NAMESPACE = 'txconfirm';
-
 /**
- * Log keys whose values never reach a log line (DESIGN.md §7: no secrets or PII in logs). Matched
- * at any depth of a log item, case-insensitively and ignoring `-` and `_` (so `Authorization`,
- * `API_KEY` and `card_number` match too). Amounts are not secret, but a log is no place for
- * payment data: the transaction id is enough to look a transaction up.
+ * Log keys whose values never reach a log line (docs/architecture.md §7: no secrets or PII in
+ * logs). Matched at any depth of a log item, case-insensitively and ignoring `-` and `_` (so
+ * `Authorization`, `API_KEY` and `card_number` match too). Amounts are not secret, but a log is no
+ * place for payment data: the transaction id is enough to look a transaction up.
  */
 export const REDACTED_LOG_KEYS = [
   'authorization',
@@ -46,7 +45,38 @@ export function redactSensitive(key: string, value: unknown): unknown {
 
 export const logger = new Logger({ serviceName: SERVICE_NAME, jsonReplacerFn: redactSensitive });
 export const tracer = new Tracer({ serviceName: SERVICE_NAME });
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+/**
+ * The stage every metric is published under (dimension `stage`, lambdas/shared/metric-dimensions.ts):
+ * the alarms of a stage watch `{ service, stage }`, so two stages in one account never set off each
+ * other's alarms. lib/ sets STAGE on every function, and the local runtime copies it from the
+ * synthesized template.
+ */
+const stage = process.env[ENV.STAGE]?.trim() || undefined;
+
+/** Powertools Metrics that can say whether it publishes (its isDisabled() is protected). */
+class StageMetrics extends Metrics {
+  get publishes(): boolean {
+    return !this.isDisabled();
+  }
+}
+
+export const metrics = new StageMetrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: SERVICE_NAME,
+  ...(stage !== undefined && { defaultDimensions: metricDimensions(stage) }),
+});
+
+// Without STAGE the metrics would be published under `service` alone, where no alarm looks: the
+// stage's alarms would stay silent while transactions fail. A cold start that fails names the
+// variable (and sets off the function's Lambda Errors alarm, which needs no stage dimension);
+// `unknown` as a stand-in would hide the same misconfiguration. With metrics off (handler tests,
+// POWERTOOLS_METRICS_DISABLED=true) nothing is published, so nothing needs the stage.
+if (stage === undefined && metrics.publishes) {
+  throw new InvalidConfiguration(
+    `${ENV.STAGE} is required while metrics are published (it is the stage dimension every alarm filters on)`,
+  );
+}
 
 type LogAttributes = Parameters<Logger['appendKeys']>[0];
 
@@ -68,16 +98,16 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
  * longer be one invocation. Here everything is added and published in one synchronous block.
  */
 export class InvocationMetrics {
-  private readonly counts = new Map<string, number>();
-  private readonly values: { name: string; unit: Unit; value: number }[] = [];
+  private readonly counts = new Map<MetricName, number>();
+  private readonly values: { name: MetricName; unit: Unit; value: number }[] = [];
 
   /** Add to a Count metric (emitted once per invocation, summed). */
-  count(name: string, value = 1): void {
+  count(name: MetricName, value = 1): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + value);
   }
 
   /** One more sample of a non-Count metric (latency, age, ...). */
-  record(name: string, unit: Unit, value: number): void {
+  record(name: MetricName, unit: Unit, value: number): void {
     this.values.push({ name, unit, value });
   }
 

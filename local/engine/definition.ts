@@ -33,7 +33,7 @@
  * 5. With a retry interval scale s ≠ 1 (fast tests), every Retrier's IntervalSeconds (default 1)
  *    and MaxDelaySeconds are multiplied by s: backoff and jitter keep their shape, just faster.
  */
-import type { AslDefinition, AslState } from '../synthesized-definition';
+import type { AslDefinition, AslState } from '../stack/synthesized-definition';
 import { UnsupportedAslFeature } from './errors';
 import { classifyResource } from './resources';
 

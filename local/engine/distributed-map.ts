@@ -1,16 +1,9 @@
 /**
  * The Distributed Map runner: serves the Task that stands in for a DISTRIBUTED Map (see
- * definition.ts) and runs one child execution of the ItemProcessor per item or batch.
+ * definition.ts) and runs one child execution of the ItemProcessor per item or batch
+ * (distributed-map-config.ts: the state's fields and how they make the children's inputs).
  *
  * What it implements, as Step Functions does:
- * - ItemsPath (default `$`) on the state's effective input; it must select an array.
- * - ItemSelector (or the legacy Parameters) per item, with `$$.Map.Item.Value` / `$$.Map.Item.Index`
- *   and the rest of the execution's context object; applied before batching.
- * - ItemBatcher: MaxItemsPerBatch(Path) and MaxInputBytesPerBatch(Path), both optional, cut greedily
- *   in item order. Bytes are those of the child's input as UTF-8 JSON, `{"Items":[…],"BatchInput":…}`
- *   exactly as serialized (compact), and never more than 256 KiB (262,144 bytes), AWS's cap, whether
- *   or not MaxInputBytesPerBatch is set. An item that alone does not fit fails the map with
- *   States.DataLimitExceeded. BatchInput is evaluated once, against the state's input.
  * - MaxConcurrency(Path): children in flight at once; 0 or absent means AWS's ceiling, 10,000.
  * - ToleratedFailurePercentage / ToleratedFailureCount, counted in items (every item of a failed
  *   batch counts as failed; a child that is aborted or times out counts as failed). Without either,
@@ -28,28 +21,14 @@
  *   limits), every child started and settled, and how it ended (SUCCEEDED, FAILED, ABORTED). The
  *   engine passes one for its top-level executions only (history events, DescribeMapRun).
  *
- * Cost per item: one ItemSelector evaluation (if any) and, when batching, one JSON.stringify for
- * the byte count; items are otherwise passed by reference (the library clones each child's input
- * once, as JSON semantics require). No event log is retained per child.
+ * The library clones each child's input once, as JSON semantics require. No event log is
+ * retained per child.
  */
 import { randomUUID } from 'node:crypto';
-import type { AslState } from '../synthesized-definition';
+import type { AslState } from '../stack/synthesized-definition';
 import type { CancellationScope } from './cancellation';
-import {
-  type ErrorOutput,
-  TaskFailure,
-  UnsupportedAslFeature,
-  cancelledError,
-  errorOutput,
-  statesRuntimeError,
-} from './errors';
-import {
-  type PathEvaluator,
-  type TemplateEvaluator,
-  compilePath,
-  compilePayloadTemplate,
-  compileRequiredPath,
-} from './payload-template';
+import { type ChildInput, DistributedMapConfig } from './distributed-map-config';
+import { type ErrorOutput, TaskFailure, cancelledError, errorOutput } from './errors';
 import { MAX_PAYLOAD_BYTES, type RunScope } from './resources';
 
 /** AWS's ceiling on child executions in flight (MaxConcurrency 0 or absent). */
@@ -101,23 +80,8 @@ export interface ChildExecution {
 /** Starts one child execution of the ItemProcessor (the engine wires the library run). */
 export type StartChild = (input: unknown, run: RunScope) => ChildExecution;
 
-type NumberSource =
-  { readonly value: number } | { readonly path: PathEvaluator; readonly pathText: string };
-
-interface Batching {
-  readonly maxItems?: NumberSource;
-  readonly maxBytes?: NumberSource;
-  readonly batchInput?: TemplateEvaluator;
-}
-
 export class DistributedMapRunner {
-  private readonly itemsPath: PathEvaluator;
-  private readonly selector?: TemplateEvaluator;
-  private readonly batching?: Batching;
-  private readonly maxConcurrency?: NumberSource;
-  private readonly toleratedPercentage?: number;
-  private readonly toleratedCount?: number;
-  private readonly executionType: 'STANDARD' | 'EXPRESS';
+  private readonly config: DistributedMapConfig;
 
   constructor(
     private readonly stateName: string,
@@ -125,54 +89,7 @@ export class DistributedMapRunner {
     private readonly startChild: StartChild,
     private readonly onChildCompleted: (event: MapChildCompleted) => void = () => undefined,
   ) {
-    const at = (field: string) => ({ stateName, field });
-    this.itemsPath = compileRequiredPath(
-      typeof mapState.ItemsPath === 'string' ? mapState.ItemsPath : '$',
-      at('ItemsPath'),
-    );
-    const selector = mapState.ItemSelector ?? mapState.Parameters;
-    if (selector !== undefined) {
-      this.selector = compilePayloadTemplate(
-        selector,
-        at(mapState.ItemSelector !== undefined ? 'ItemSelector' : 'Parameters'),
-      );
-    }
-    const batcher = mapState.ItemBatcher as Record<string, unknown> | undefined;
-    if (batcher !== undefined) {
-      this.batching = {
-        maxItems: numberSource(stateName, batcher, 'MaxItemsPerBatch', 1, Number.MAX_SAFE_INTEGER),
-        maxBytes: numberSource(stateName, batcher, 'MaxInputBytesPerBatch', 1, MAX_PAYLOAD_BYTES),
-        batchInput:
-          batcher.BatchInput === undefined
-            ? undefined
-            : compilePayloadTemplate(batcher.BatchInput, at('ItemBatcher.BatchInput')),
-      };
-    }
-    this.maxConcurrency = numberSource(
-      stateName,
-      mapState as Record<string, unknown>,
-      'MaxConcurrency',
-      0,
-      Number.MAX_SAFE_INTEGER,
-    );
-    this.toleratedPercentage = staticNumber(
-      stateName,
-      mapState,
-      'ToleratedFailurePercentage',
-      0,
-      100,
-    );
-    this.toleratedCount = staticNumber(
-      stateName,
-      mapState,
-      'ToleratedFailureCount',
-      0,
-      Number.MAX_SAFE_INTEGER,
-    );
-    const processor = mapState.ItemProcessor as
-      { ProcessorConfig?: { ExecutionType?: string } } | undefined;
-    this.executionType =
-      processor?.ProcessorConfig?.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
+    this.config = new DistributedMapConfig(stateName, mapState);
   }
 
   /** Serves the stand-in Task: `input` is the Map's effective input (after InputPath). */
@@ -180,108 +97,19 @@ export class DistributedMapRunner {
     if (run.cancellation.aborted) {
       return Promise.reject(cancelledError(run.cancellation.reason ?? 'cancelled'));
     }
-    const context = run.context;
-    const items = this.itemsPath(input, context);
-    if (!Array.isArray(items)) {
-      throw statesRuntimeError(
-        `State "${this.stateName}": ItemsPath must select an array, got ${describe(items)}`,
-      );
-    }
-    const selected = this.selectItems(items, input, context);
-    const configuredConcurrency = this.configuredConcurrency(input, context);
+    const { children, totalItems, configuredConcurrency } = this.config.prepare(input, run.context);
     const maxConcurrency =
       configuredConcurrency === 0
         ? MAX_CHILDREN_IN_FLIGHT
         : Math.min(configuredConcurrency, MAX_CHILDREN_IN_FLIGHT);
-    const children = this.batching
-      ? this.batch(selected, this.batching, input, context)
-      : selected.map((item, i) => ({ input: item, start: i, size: 1 }));
     observer?.started({
-      totalItems: selected.length,
+      totalItems,
       childExecutions: children.length,
       maxConcurrency: configuredConcurrency,
-      toleratedFailurePercentage: this.toleratedPercentage ?? 0,
-      toleratedFailureCount: this.toleratedCount ?? 0,
+      toleratedFailurePercentage: this.config.toleratedPercentage ?? 0,
+      toleratedFailureCount: this.config.toleratedCount ?? 0,
     });
-    return this.runChildren(children, selected.length, maxConcurrency, run, observer);
-  }
-
-  private selectItems(
-    items: unknown[],
-    input: unknown,
-    context: Record<string, unknown>,
-  ): unknown[] {
-    const selector = this.selector;
-    if (!selector) return items;
-    // One context object for the whole map; only `Map` changes per item.
-    const itemContext: Record<string, unknown> = { ...context };
-    const selected = new Array<unknown>(items.length);
-    for (let i = 0; i < items.length; i += 1) {
-      itemContext.Map = { Item: { Index: i, Value: items[i] } };
-      selected[i] = selector(input, itemContext);
-    }
-    return selected;
-  }
-
-  /** MaxConcurrency as configured; 0 (or absent) means no limit of its own. */
-  private configuredConcurrency(input: unknown, context: unknown): number {
-    return this.maxConcurrency
-      ? resolveNumber(this.stateName, this.maxConcurrency, input, context, 0)
-      : 0;
-  }
-
-  private batch(
-    items: unknown[],
-    batching: Batching,
-    input: unknown,
-    context: Record<string, unknown>,
-  ): ChildInput[] {
-    const maxItems = batching.maxItems
-      ? resolveNumber(this.stateName, batching.maxItems, input, context, 1)
-      : Number.MAX_SAFE_INTEGER;
-    const maxBytes = Math.min(
-      batching.maxBytes
-        ? resolveNumber(this.stateName, batching.maxBytes, input, context, 1)
-        : MAX_PAYLOAD_BYTES,
-      MAX_PAYLOAD_BYTES,
-    );
-    const batchInput = batching.batchInput?.(input, context);
-    // {"Items":[],"BatchInput":…}: every item adds its own bytes, plus a comma after the first.
-    const emptyBytes = Buffer.byteLength(
-      JSON.stringify(
-        batchInput === undefined ? { Items: [] } : { Items: [], BatchInput: batchInput },
-      ),
-    );
-    const batches: ChildInput[] = [];
-    let start = 0;
-    while (start < items.length) {
-      let end = start;
-      let bytes = emptyBytes;
-      while (end < items.length && end - start < maxItems) {
-        const itemBytes = jsonBytes(items[end]) + (end > start ? 1 : 0);
-        if (bytes + itemBytes > maxBytes) break;
-        bytes += itemBytes;
-        end += 1;
-      }
-      if (end === start) {
-        throw new TaskFailure(
-          'States.DataLimitExceeded',
-          `State "${this.stateName}": item ${start} does not fit in a batch of at most ${maxBytes} bytes (it needs ${emptyBytes + jsonBytes(items[start])})`,
-          { retryable: false },
-        );
-      }
-      const batchItems = items.slice(start, end);
-      batches.push({
-        input:
-          batchInput === undefined
-            ? { Items: batchItems }
-            : { Items: batchItems, BatchInput: batchInput },
-        start,
-        size: end - start,
-      });
-      start = end;
-    }
-    return batches;
+    return this.runChildren(children, totalItems, maxConcurrency, run, observer);
   }
 
   private runChildren(
@@ -297,7 +125,7 @@ export class DistributedMapRunner {
       return Promise.resolve(results);
     }
     const mapScope = run.cancellation.child();
-    const arns = childArnFactory(run.context, this.stateName, this.executionType);
+    const arns = childArnFactory(run.context, this.stateName, this.config.executionType);
     const parentContext = run.context;
 
     return new Promise<unknown[]>((resolve, reject) => {
@@ -424,7 +252,7 @@ export class DistributedMapRunner {
   }
 
   private exceeded(failedItems: number, totalItems: number): boolean {
-    const { toleratedCount: count, toleratedPercentage: percentage } = this;
+    const { toleratedCount: count, toleratedPercentage: percentage } = this.config;
     if (count === undefined && percentage === undefined) return failedItems > 0;
     if (count !== undefined && failedItems > count) return true;
     return percentage !== undefined && failedItems * 100 > percentage * totalItems;
@@ -432,10 +260,10 @@ export class DistributedMapRunner {
 
   private thresholdText(): string {
     const parts: string[] = [];
-    if (this.toleratedPercentage !== undefined)
-      parts.push(`ToleratedFailurePercentage ${this.toleratedPercentage}`);
-    if (this.toleratedCount !== undefined)
-      parts.push(`ToleratedFailureCount ${this.toleratedCount}`);
+    const { toleratedCount, toleratedPercentage } = this.config;
+    if (toleratedPercentage !== undefined)
+      parts.push(`ToleratedFailurePercentage ${toleratedPercentage}`);
+    if (toleratedCount !== undefined) parts.push(`ToleratedFailureCount ${toleratedCount}`);
     return parts.length ? parts.join(', ') : 'no failure tolerated';
   }
 
@@ -448,13 +276,6 @@ export class DistributedMapRunner {
   }
 }
 
-interface ChildInput {
-  readonly input: unknown;
-  /** Index of the batch's first item. */
-  readonly start: number;
-  readonly size: number;
-}
-
 /** The child's failure: the library wraps it (ExecutionError.cause). */
 function childFailure(error: unknown): unknown {
   if (error instanceof Error && error.name === 'ExecutionError' && error.cause !== undefined) {
@@ -463,24 +284,11 @@ function childFailure(error: unknown): unknown {
   return error;
 }
 
-function jsonBytes(value: unknown): number {
-  const text = JSON.stringify(value);
-  if (text === undefined) return 4; // undefined array elements serialize as null
-  // Only non-ASCII text needs the exact UTF-8 count.
-  return /[\u0080-\uffff]/.test(text) ? Buffer.byteLength(text) : text.length;
-}
-
 function outputBytesOver(results: unknown[]): number | undefined {
   const text = JSON.stringify(results);
   if (text.length <= MAX_PAYLOAD_BYTES / 3) return undefined;
   const bytes = Buffer.byteLength(text);
   return bytes > MAX_PAYLOAD_BYTES ? bytes : undefined;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /** The child's `$$.StateMachine`: the parent's, with the Map's name appended, as on AWS. */
@@ -510,62 +318,4 @@ function childArnFactory(
       name,
     };
   };
-}
-
-function numberSource(
-  stateName: string,
-  holder: Record<string, unknown>,
-  field: string,
-  min: number,
-  max: number,
-): NumberSource | undefined {
-  const pathField = `${field}Path`;
-  if (holder[pathField] !== undefined) {
-    const pathText = String(holder[pathField]);
-    return { path: compilePath(pathText, { stateName, field: pathField }), pathText };
-  }
-  const value = staticNumber(stateName, holder, field, min, max);
-  return value === undefined ? undefined : { value };
-}
-
-function staticNumber(
-  stateName: string,
-  holder: Record<string, unknown>,
-  field: string,
-  min: number,
-  max: number,
-): number | undefined {
-  const value = holder[field];
-  if (value === undefined) return undefined;
-  const integer = field !== 'ToleratedFailurePercentage';
-  if (
-    typeof value !== 'number' ||
-    value < min ||
-    value > max ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new UnsupportedAslFeature(
-      stateName,
-      field,
-      `${field} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function resolveNumber(
-  stateName: string,
-  source: NumberSource,
-  input: unknown,
-  context: unknown,
-  min: number,
-): number {
-  if ('value' in source) return source.value;
-  const value = source.path(input, context);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw statesRuntimeError(
-      `State "${stateName}": ${source.pathText} must select an integer >= ${min}, got ${describe(value)}`,
-    );
-  }
-  return value;
 }

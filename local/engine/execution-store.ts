@@ -29,6 +29,9 @@ export interface ExecutionRecord {
   readonly cause?: string;
 }
 
+/** The engine's own copy of a record, updated in place as the execution goes (it hands out copies). */
+export type MutableRecord = { -readonly [K in keyof ExecutionRecord]: ExecutionRecord[K] };
+
 export interface ExecutionStore {
   /** Every stored execution. Called once, when an engine is constructed. */
   loadAll(): ExecutionRecord[];

@@ -1,32 +1,10 @@
 /**
- * Execution history and Map Runs of the engine's top-level executions, in Step Functions' own
- * shapes: GetExecutionHistory's `HistoryEvent` (`{ timestamp, type, id, previousEventId,
- * <type>EventDetails }`) and DescribeMapRun's item and execution counts.
+ * Execution history in Step Functions' own shape: GetExecutionHistory's `HistoryEvent`
+ * (`{ timestamp, type, id, previousEventId, <type>EventDetails }`), and one execution's bounded
+ * list of them. Who adds which events is execution-recorder.ts; the Map Runs are map-runs.ts.
  *
- * Where the events come from:
- * - the engine: ExecutionStarted when StartExecution is called, and the terminal event
- *   (ExecutionSucceeded / ExecutionFailed / ExecutionAborted / ExecutionTimedOut) when the
- *   execution's status changes;
- * - the library's event log of the top-level run (`eventLogs`, consumed as it grows):
- *   `<Type>StateEntered` / `<Type>StateExited` named after the state's ASL type (the Task that
- *   stands in for a DISTRIBUTED Map is a Map here), `MapIteration*` of inline Maps, and
- *   TaskTimedOut when the library's own task timer failed a state;
- * - the top-level run's task handlers, wrapped: TaskScheduled (the handler's input as
- *   `parameters`) / TaskStarted / TaskSucceeded (its raw result) / TaskFailed — LambdaFunction*
- *   for a Task whose resource is a Lambda function ARN, as AWS records it — and MapStateStarted,
- *   MapStateSucceeded / MapStateFailed around a Distributed Map; TaskStateAborted /
- *   MapStateAborted for what was in flight when the execution was stopped or timed out;
- * - the Distributed Map runner (MapRunObserver): MapRunStarted / MapRunSucceeded / MapRunFailed /
- *   MapRunAborted and the Map Run's counts.
- * Distributed Map children keep no history (on AWS they are executions of their own; here they
- * are nested library runs whose event logs are dropped), so a run of 10,000+ items adds a
- * handful of events per page, not per item.
- *
- * Ordering: the library dispatches its events into an async generator and calls a task handler
- * synchronously right after dispatching StateEntered, so the consumer is a few microtasks behind
- * when the handler starts. A wrapped handler therefore waits one macrotask (the consumer has then
- * caught up) before it records TaskScheduled; its result is recorded before the library can
- * dispatch StateExited. The terminal event is always the last one: events the consumer still
+ * The terminal event (ExecutionSucceeded / ExecutionFailed / ExecutionAborted /
+ * ExecutionTimedOut) is kept apart so it is always the last one: events the library's log still
  * delivers after the execution ended (they happened before it) are numbered before it.
  * `previousEventId` is the event before (the engine's histories are sequential).
  *
@@ -34,8 +12,7 @@
  * 25,000th, the history calls `onFull` (the engine fails the execution with States.Runtime) and
  * ExecutionFailed becomes that last event.
  */
-import { type ErrorOutput, errorOutput } from './errors';
-import type { MapRunObserver, MapRunStart, MapRunStatus } from './distributed-map';
+import type { ExecutionRecord } from './execution-store';
 
 /** AWS's hard limit of events in one execution's history. */
 export const MAX_HISTORY_EVENTS = 25_000;
@@ -52,7 +29,8 @@ export interface HistoryEvent {
   readonly [details: string]: unknown;
 }
 
-type Details = Readonly<Record<string, unknown>>;
+/** A `<type>EventDetails` member. */
+export type Details = Readonly<Record<string, unknown>>;
 
 interface PendingEvent {
   readonly timestamp: Date;
@@ -148,450 +126,45 @@ export function payloadFields(field: string, value: unknown): Record<string, unk
   return { [field]: text, [`${field}Details`]: { truncated } };
 }
 
-// ---- Map Runs ---------------------------------------------------------------------------------
-
-/** DescribeMapRun's `itemCounts` / `executionCounts`. */
-export interface MapRunCounts {
-  pending: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  aborted: number;
-  total: number;
-  /** Always 0: the local runtime has no ResultWriter. */
-  resultsWritten: number;
+/** ExecutionStarted's details (shared by live histories and those rebuilt from a record). */
+export function executionStartedDetails(input: unknown, roleArn: string): Record<string, unknown> {
+  return { ...payloadFields('input', input), roleArn };
 }
 
-/** One Map Run of a Distributed Map state (DescribeMapRun / ListMapRuns). */
-export interface MapRunRecord {
-  readonly mapRunArn: string;
-  /** The execution that ran the Map state. */
-  readonly executionArn: string;
-  /** The Map's own "state machine": `<stateMachineArn>/<Map state name>`, as on AWS. */
-  readonly stateMachineArn: string;
-  readonly stateName: string;
-  readonly status: MapRunStatus;
-  readonly startDate: Date;
-  readonly stopDate?: Date;
-  /** As configured; 0 means no limit of its own. */
-  readonly maxConcurrency: number;
-  readonly toleratedFailurePercentage: number;
-  readonly toleratedFailureCount: number;
-  /** Counted in items (a batch counts all its items). */
-  readonly itemCounts: Readonly<MapRunCounts>;
-  /** Counted in child executions (one per item or batch). */
-  readonly executionCounts: Readonly<MapRunCounts>;
-  readonly error?: string;
-  readonly cause?: string;
-}
-
-type MutableMapRun = {
-  -readonly [K in keyof MapRunRecord]: MapRunRecord[K];
-} & { itemCounts: MapRunCounts; executionCounts: MapRunCounts };
-
-/** A copy of a Map Run record (counts included). */
-export function copyMapRun(record: MapRunRecord): MapRunRecord {
-  return {
-    ...record,
-    itemCounts: { ...record.itemCounts },
-    executionCounts: { ...record.executionCounts },
+/** The terminal history event of a finished execution (shared by live and stored executions). */
+export function terminalEvent(record: ExecutionRecord): {
+  type: string;
+  detailsKey: string;
+  details: Record<string, unknown>;
+} {
+  const failure = {
+    ...(record.error !== undefined ? { error: record.error } : {}),
+    ...(record.cause !== undefined ? { cause: record.cause } : {}),
   };
-}
-
-function counts(total: number): MapRunCounts {
-  return {
-    pending: total,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    timedOut: 0,
-    aborted: 0,
-    total,
-    resultsWritten: 0,
-  };
-}
-
-/** Tracks one Map Run for the recorder (history events) and the engine (DescribeMapRun). */
-class MapRunTracker implements MapRunObserver {
-  record: MutableMapRun | undefined;
-
-  constructor(
-    private readonly recorder: ExecutionRecorder,
-    private readonly stateName: string,
-  ) {}
-
-  started(start: MapRunStart): void {
-    if (this.record) return;
-    const options = this.recorder.options;
-    const record: MutableMapRun = {
-      mapRunArn: options.newMapRunArn(this.stateName),
-      executionArn: options.executionArn,
-      stateMachineArn: `${options.stateMachineArn}/${this.stateName}`,
-      stateName: this.stateName,
-      status: 'RUNNING',
-      startDate: new Date(),
-      maxConcurrency: start.maxConcurrency,
-      toleratedFailurePercentage: start.toleratedFailurePercentage,
-      toleratedFailureCount: start.toleratedFailureCount,
-      itemCounts: counts(start.totalItems),
-      executionCounts: counts(start.childExecutions),
-    };
-    this.record = record;
-    options.onMapRun(record);
-    this.recorder.add('MapStateStarted', 'mapStateStartedEventDetails', {
-      length: start.totalItems,
-    });
-    this.recorder.add('MapRunStarted', 'mapRunStartedEventDetails', {
-      mapRunArn: record.mapRunArn,
-    });
+  switch (record.status) {
+    case 'SUCCEEDED':
+      return {
+        type: 'ExecutionSucceeded',
+        detailsKey: 'executionSucceededEventDetails',
+        details: payloadFields('output', record.output),
+      };
+    case 'TIMED_OUT':
+      return {
+        type: 'ExecutionTimedOut',
+        detailsKey: 'executionTimedOutEventDetails',
+        details: failure,
+      };
+    case 'ABORTED':
+      return {
+        type: 'ExecutionAborted',
+        detailsKey: 'executionAbortedEventDetails',
+        details: failure,
+      };
+    default:
+      return {
+        type: 'ExecutionFailed',
+        detailsKey: 'executionFailedEventDetails',
+        details: failure,
+      };
   }
-
-  childStarted(items: number): void {
-    const record = this.record;
-    if (!record || record.status !== 'RUNNING') return;
-    record.itemCounts.pending -= items;
-    record.itemCounts.running += items;
-    record.executionCounts.pending -= 1;
-    record.executionCounts.running += 1;
-  }
-
-  childSettled(items: number, outcome: 'succeeded' | 'failed' | 'timedOut'): void {
-    const record = this.record;
-    if (!record || record.status !== 'RUNNING') return;
-    record.itemCounts.running -= items;
-    record.itemCounts[outcome] += items;
-    record.executionCounts.running -= 1;
-    record.executionCounts[outcome] += 1;
-  }
-
-  finished(status: Exclude<MapRunStatus, 'RUNNING'>, error?: ErrorOutput): void {
-    const record = this.record;
-    if (!record || record.status !== 'RUNNING') return;
-    record.status = status;
-    record.stopDate = new Date();
-    // Children still running when the Map Run ends are aborted (never-started ones stay pending).
-    for (const c of [record.itemCounts, record.executionCounts]) {
-      c.aborted += c.running;
-      c.running = 0;
-    }
-    if (status === 'SUCCEEDED') {
-      this.recorder.add('MapRunSucceeded');
-    } else if (status === 'FAILED') {
-      record.error = error?.Error;
-      record.cause = error?.Cause;
-      this.recorder.add('MapRunFailed', 'mapRunFailedEventDetails', {
-        ...(error ? { error: error.Error, cause: error.Cause } : {}),
-      });
-    } else {
-      this.recorder.add('MapRunAborted');
-    }
-  }
-}
-
-// ---- the recorder -------------------------------------------------------------------------------
-
-/** How a Task state's resource shows in its events. */
-export interface TaskResourceInfo {
-  /** e.g. `lambda` (for `arn:aws:states:::lambda:invoke`), `aws-sdk:dynamodb`, `states`. */
-  readonly resourceType: string;
-  /** e.g. `invoke`, `putItem`, `startExecution`; the function ARN for a Lambda ARN resource. */
-  readonly resource: string;
-  /** The resource is a Lambda function ARN: AWS records LambdaFunction* events. */
-  readonly lambdaFunction: boolean;
-  readonly timeoutInSeconds?: number;
-}
-
-/** `arn:<partition>:states:::<type>:<action>` → `{ resourceType, resource }`. */
-export function taskResourceInfo(resourceArn: string, timeoutInSeconds?: number): TaskResourceInfo {
-  const integration = /^arn:[a-z-]+:states:::(.+):([^:]+)$/.exec(resourceArn);
-  if (integration) {
-    return {
-      resourceType: integration[1],
-      resource: integration[2],
-      lambdaFunction: false,
-      timeoutInSeconds,
-    };
-  }
-  return {
-    resourceType: 'lambda',
-    resource: resourceArn,
-    lambdaFunction: /^arn:[a-z-]+:lambda:/.test(resourceArn),
-    timeoutInSeconds,
-  };
-}
-
-export interface ExecutionRecorderOptions {
-  readonly executionArn: string;
-  readonly stateMachineArn: string;
-  readonly region: string;
-  readonly history: ExecutionHistory;
-  /** Every Task state the top-level run may call a handler for (not the Distributed Map stand-ins). */
-  readonly tasks: ReadonlyMap<string, TaskResourceInfo>;
-  /** Names of the DISTRIBUTED Map states (their stand-in Tasks) of the top-level run. */
-  readonly distributedMaps: ReadonlySet<string>;
-  readonly newMapRunArn: (stateName: string) => string;
-  /** A Map Run started (the engine keeps it for DescribeMapRun / ListMapRuns). */
-  readonly onMapRun: (record: MapRunRecord) => void;
-}
-
-interface Invocation {
-  readonly stateName: string;
-  readonly task?: TaskResourceInfo;
-  readonly mapRun?: MapRunTracker;
-  done: boolean;
-}
-
-/** What the library's event log carries (its types are not exported). */
-interface LibraryEvent {
-  readonly type: string;
-  readonly timestamp: number;
-  readonly state?: {
-    readonly name: string;
-    readonly type: string;
-    readonly input?: unknown;
-    readonly output?: unknown;
-  };
-  readonly parentState?: { readonly name: string };
-  readonly index?: number;
-  readonly Error?: string;
-  readonly Cause?: unknown;
-}
-
-/** Records one top-level execution's history (see the file header). */
-export class ExecutionRecorder {
-  private readonly inFlight = new Set<Invocation>();
-  private ended = false;
-
-  constructor(readonly options: ExecutionRecorderOptions) {}
-
-  get history(): ExecutionHistory {
-    return this.options.history;
-  }
-
-  /** An event from a handler or the Map runner: ignored once the execution ended. */
-  add(type: string, detailsKey?: string, details?: Details): void {
-    if (this.ended) return;
-    this.options.history.add(type, detailsKey, details);
-  }
-
-  /** Consumes the library's event log of the top-level run until it closes. */
-  async consume(events: AsyncGenerator<unknown>): Promise<void> {
-    for (;;) {
-      const { done, value } = await events.next();
-      if (done) return;
-      try {
-        this.onLibraryEvent(value as LibraryEvent);
-      } catch {
-        // A history problem never fails the execution.
-      }
-    }
-  }
-
-  /** Wraps one call of a Task state's handler in the top-level run. */
-  async task(stateName: string, input: unknown, invoke: () => Promise<unknown>): Promise<unknown> {
-    await nextMacrotask();
-    const task = this.options.tasks.get(stateName);
-    if (this.ended || !task) return invoke();
-    const invocation: Invocation = { stateName, task, done: false };
-    this.inFlight.add(invocation);
-    const { resourceType, resource } = task;
-    if (task.lambdaFunction) {
-      this.add('LambdaFunctionScheduled', 'lambdaFunctionScheduledEventDetails', {
-        resource,
-        ...payloadFields('input', input),
-        ...(task.timeoutInSeconds !== undefined ? { timeoutInSeconds: task.timeoutInSeconds } : {}),
-      });
-      this.add('LambdaFunctionStarted');
-    } else {
-      this.add('TaskScheduled', 'taskScheduledEventDetails', {
-        resourceType,
-        resource,
-        region: this.options.region,
-        parameters: payloadFields('parameters', input).parameters,
-        ...(task.timeoutInSeconds !== undefined ? { timeoutInSeconds: task.timeoutInSeconds } : {}),
-      });
-      this.add('TaskStarted', 'taskStartedEventDetails', { resourceType, resource });
-    }
-    try {
-      const output = await invoke();
-      if (!invocation.done) {
-        if (task.lambdaFunction) {
-          this.add('LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', {
-            ...payloadFields('output', output),
-          });
-        } else {
-          this.add('TaskSucceeded', 'taskSucceededEventDetails', {
-            resourceType,
-            resource,
-            ...payloadFields('output', output),
-          });
-        }
-      }
-      return output;
-    } catch (error) {
-      if (!invocation.done && !isCancellation(error)) {
-        const { Error: name, Cause: cause } = errorOutput(error);
-        if (task.lambdaFunction) {
-          this.add('LambdaFunctionFailed', 'lambdaFunctionFailedEventDetails', {
-            error: name,
-            cause,
-          });
-        } else {
-          this.add('TaskFailed', 'taskFailedEventDetails', {
-            resourceType,
-            resource,
-            error: name,
-            cause,
-          });
-        }
-      }
-      throw error;
-    } finally {
-      invocation.done = true;
-      this.inFlight.delete(invocation);
-    }
-  }
-
-  /** Wraps one run of a Distributed Map (its stand-in Task's handler) in the top-level run. */
-  async distributedMap(
-    stateName: string,
-    invoke: (observer: MapRunObserver | undefined) => Promise<unknown>,
-  ): Promise<unknown> {
-    await nextMacrotask();
-    if (this.ended) return invoke(undefined);
-    const mapRun = new MapRunTracker(this, stateName);
-    const invocation: Invocation = { stateName, mapRun, done: false };
-    this.inFlight.add(invocation);
-    try {
-      const output = await invoke(mapRun);
-      if (!invocation.done) {
-        mapRun.finished('SUCCEEDED');
-        this.add('MapStateSucceeded');
-      }
-      return output;
-    } catch (error) {
-      if (!invocation.done && !isCancellation(error)) {
-        mapRun.finished('FAILED', errorOutput(error));
-        this.add('MapStateFailed');
-      }
-      throw error;
-    } finally {
-      invocation.done = true;
-      this.inFlight.delete(invocation);
-    }
-  }
-
-  /**
-   * The execution's terminal event. With `abortInFlight` (stopped, timed out, or failed by the
-   * engine itself) the states still running are recorded as aborted first.
-   */
-  end(
-    type: string,
-    detailsKey: string,
-    details: Details,
-    timestamp: Date,
-    abortInFlight: boolean,
-  ): void {
-    if (this.ended) return;
-    if (abortInFlight) {
-      for (const invocation of this.inFlight) {
-        if (invocation.done) continue;
-        invocation.done = true;
-        if (invocation.mapRun) {
-          invocation.mapRun.finished('ABORTED');
-          this.add('MapStateAborted');
-        } else {
-          this.add('TaskStateAborted');
-        }
-      }
-    }
-    this.ended = true;
-    this.options.history.end(type, detailsKey, details, timestamp);
-  }
-
-  /** The library's event log closed: the history is complete. */
-  seal(): void {
-    this.options.history.seal();
-    this.inFlight.clear();
-  }
-
-  private onLibraryEvent(event: LibraryEvent): void {
-    const history = this.options.history;
-    const timestamp = new Date(event.timestamp);
-    switch (event.type) {
-      case 'StateEntered':
-      case 'StateExited': {
-        const state = event.state;
-        if (!state) return;
-        const kind = this.options.distributedMaps.has(state.name) ? 'Map' : state.type;
-        if (event.type === 'StateEntered') {
-          history.add(
-            `${kind}StateEntered`,
-            'stateEnteredEventDetails',
-            { name: state.name, ...payloadFields('input', state.input) },
-            timestamp,
-          );
-        } else {
-          history.add(
-            `${kind}StateExited`,
-            'stateExitedEventDetails',
-            { name: state.name, ...payloadFields('output', state.output) },
-            timestamp,
-          );
-        }
-        return;
-      }
-      case 'StateFailed': {
-        // The library's task timer failed the state while its handler was still running.
-        if (event.Error !== 'States.Timeout' || !event.state) return;
-        const invocation = [...this.inFlight].find(
-          (i) => !i.done && i.task && i.stateName === event.state?.name,
-        );
-        if (!invocation?.task) return;
-        invocation.done = true;
-        const { resourceType, resource, lambdaFunction } = invocation.task;
-        const cause = typeof event.Cause === 'string' ? event.Cause : String(event.Cause ?? '');
-        if (lambdaFunction) {
-          history.add(
-            'LambdaFunctionTimedOut',
-            'lambdaFunctionTimedOutEventDetails',
-            { error: event.Error, cause },
-            timestamp,
-          );
-        } else {
-          history.add(
-            'TaskTimedOut',
-            'taskTimedOutEventDetails',
-            { resourceType, resource, error: event.Error, cause },
-            timestamp,
-          );
-        }
-        return;
-      }
-      case 'MapIterationStarted':
-      case 'MapIterationSucceeded':
-      case 'MapIterationFailed': {
-        const detailsKey = `${event.type[0].toLowerCase()}${event.type.slice(1)}EventDetails`;
-        history.add(
-          event.type,
-          detailsKey,
-          { name: event.parentState?.name, index: event.index },
-          timestamp,
-        );
-        return;
-      }
-      default:
-        // Execution* events come from the engine; retries and catches have no events of their own.
-        return;
-    }
-  }
-}
-
-function isCancellation(error: unknown): boolean {
-  return error instanceof Error && error.name === 'States.Cancelled';
-}
-
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,4 +1,4 @@
-/** The embedded Step Functions engine (DESIGN.md §6). Polyfills load before anything else. */
+/** The embedded Step Functions engine (docs/architecture.md §6). Polyfills load before anything else. */
 import './polyfills';
 
 export { LocalStepFunctions } from './local-step-functions';
@@ -17,12 +17,8 @@ export {
 } from './execution-store';
 export { type LocalLambda, type LocalLambdaContext, lambdaContext } from './resources';
 export type { MapChildCompleted, MapRunStatus } from './distributed-map';
-export {
-  type HistoryEvent,
-  MAX_HISTORY_EVENTS,
-  type MapRunCounts,
-  type MapRunRecord,
-} from './history';
+export { type HistoryEvent, MAX_HISTORY_EVENTS } from './history';
+export type { MapRunCounts, MapRunRecord } from './map-runs';
 export { DISTRIBUTED_MAP_RESOURCE } from './definition';
 export {
   type ErrorOutput,

@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
-import type { AslState } from '../synthesized-definition';
+import type { AslState } from '../stack/synthesized-definition';
 import type { CancellationScope } from './cancellation';
 import { StepFunctionsApiError, TaskFailure, cancelledError, statesRuntimeError } from './errors';
 

@@ -1,8 +1,9 @@
 /** `txc pending`: the backlog per shard of the sparse pending index, and its oldest item. */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { shardKey } from '../../lambdas/domain/pending-shard';
-import { ageMs, duration, type Io, json, table } from '../io';
+import { ageMs, duration, hint, type Io, json, LIST_ROWS, paragraph, table } from '../../cli/io';
 import type { Target } from '../target';
+import type { TxcCommandFor } from '../target-spec';
 
 export interface ShardBacklog {
   shard: string;
@@ -31,18 +32,9 @@ async function shardBacklog(target: Target, shard: string): Promise<ShardBacklog
     ExpressionAttributeValues: { ':shard': shard },
   };
   let count = 0;
-  let exclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await target.ddb.send(
-      new QueryCommand({
-        ...key,
-        Select: 'COUNT',
-        ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey }),
-      }),
-    );
+  for await (const page of paginateQuery({ client: target.ddb }, { ...key, Select: 'COUNT' })) {
     count += page.Count ?? 0;
-    exclusiveStartKey = page.LastEvaluatedKey;
-  } while (exclusiveStartKey !== undefined);
+  }
   if (count === 0) return { shard, count, oldestCreatedAt: null, oldestId: null };
   // The index sorts on createdAt: the first item is the oldest.
   const oldest = await target.ddb.send(
@@ -88,30 +80,68 @@ export async function pendingReport(target: Target, now: Date): Promise<PendingR
   };
 }
 
-export function renderPending(report: PendingReport, now: Date): string {
+export interface RenderPendingOptions {
+  width: number;
+  /** Every shard, however many (default: beyond LIST_ROWS shards, those with the oldest items). */
+  verbose?: boolean;
+  /** `npm run txc -- …` on this target, for the next step; none without it. */
+  txc?: TxcCommandFor;
+}
+
+/** Shards shown when there are too many to list: those with the oldest items. */
+const SHARDS_SHOWN = 10;
+
+export function renderPending(
+  report: PendingReport,
+  now: Date,
+  options: RenderPendingOptions,
+): string {
+  const { width } = options;
   const age = (iso: string | null) => (iso === null ? '-' : duration(ageMs(iso, now)));
-  return (
-    table(
-      ['shard', 'pending', 'oldest createdAt', 'age'],
-      [
-        ...report.shards.map((s) => [
-          s.shard,
-          s.count,
-          s.oldestCreatedAt ?? '-',
-          age(s.oldestCreatedAt),
-        ]),
-        ['all', report.total, report.oldestCreatedAt ?? '-', age(report.oldestCreatedAt)],
-      ],
-    ) + (report.oldestId === null ? '' : `oldest pending transaction: ${report.oldestId}\n`)
+  const listed = options.verbose === true || report.shards.length <= LIST_ROWS;
+  const shards = listed
+    ? report.shards
+    : report.shards
+        .filter((s) => s.oldestCreatedAt !== null)
+        .sort((a, b) => (a.oldestCreatedAt ?? '').localeCompare(b.oldestCreatedAt ?? ''))
+        .slice(0, SHARDS_SHOWN);
+  let text = table(
+    ['shard', 'pending', 'oldest createdAt', 'age'],
+    [
+      ...shards.map((s) => [s.shard, s.count, s.oldestCreatedAt ?? '-', age(s.oldestCreatedAt)]),
+      ['all', report.total, report.oldestCreatedAt ?? '-', age(report.oldestCreatedAt)],
+    ],
+    { width, columns: [{ wrap: 'none' }, { wrap: 'none' }, { wrap: 'char', min: 10 }, {}] },
   );
+  if (report.oldestId !== null)
+    text += paragraph(`oldest pending transaction: ${report.oldestId}`, width);
+  if (!listed) {
+    const empty = report.shards.filter((s) => s.count === 0).length;
+    text += paragraph(
+      `${shards.length} of ${report.shards.length} shards shown, those with the oldest items (${empty} empty)`,
+      width,
+    );
+    if (options.txc !== undefined)
+      text += hint('every shard', options.txc(['pending', '--verbose']), width);
+  }
+  return text;
 }
 
 export async function pendingCommand(
   target: Target,
-  deps: { io: Io; json: boolean; now: () => Date },
+  options: { verbose?: boolean },
+  deps: { io: Io; json: boolean; now: () => Date; txc: TxcCommandFor; width: number },
 ): Promise<number> {
   const now = deps.now();
   const report = await pendingReport(target, now);
-  deps.io.out(deps.json ? json(report) : renderPending(report, now));
+  deps.io.out(
+    deps.json
+      ? json(report)
+      : renderPending(report, now, {
+          width: deps.width,
+          txc: deps.txc,
+          ...(options.verbose === undefined ? {} : { verbose: options.verbose }),
+        }),
+  );
   return 0;
 }

@@ -14,8 +14,9 @@ import { errorParts } from '../../lambdas/domain/errors';
 import { TRANSACTION_ID_PATTERN } from '../../lambdas/domain/execution-input';
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
 import { UsageError } from '../errors';
-import { type Io, json, table } from '../io';
+import { hint, idLines, type Io, json, LIST_ROWS, paragraph, table } from '../../cli/io';
 import type { Target } from '../target';
+import type { TxcCommandFor } from '../target-spec';
 import { scanFailed } from './failed';
 
 export const MAX_REASON_LENGTH = 500;
@@ -218,7 +219,19 @@ export async function requeue(
   return report;
 }
 
-export function renderRequeue(report: RequeueReport): string {
+export interface RenderRequeueOptions {
+  width: number;
+  /** A row per id, however many (default: a summary beyond LIST_ROWS ids). */
+  verbose?: boolean;
+  /** `npm run txc -- …` on this target, for the next step; none without it. */
+  txc?: TxcCommandFor;
+}
+
+/** Ids named per outcome in the summary. */
+const IDS_SHOWN = 5;
+
+/** A row per id: the outcome and its detail. */
+function idTable(report: RequeueReport, width: number): string {
   const rows = [
     ...report.requeued.map((r) => [
       r.id,
@@ -228,18 +241,63 @@ export function renderRequeue(report: RequeueReport): string {
     ...report.skipped.map((s) => [s.id, `SKIPPED (${s.status ?? 'missing'})`, s.reason]),
     ...report.errors.map((e) => [e.id, 'ERROR', e.error.slice(0, 120)]),
   ];
+  return table(['id', 'result', 'detail'], rows, {
+    width,
+    // An id column gets at most 40 (a UUID fits) while the detail still wraps.
+    columns: [{ wrap: 'char', min: 8, max: 40 }, { min: 8 }, { min: 20 }],
+  });
+}
+
+/** A row per outcome (a skip per reason, an error per message): how many, and the first ids. */
+function outcomeTable(report: RequeueReport, width: number): string {
+  const groups = new Map<string, string[]>();
+  const add = (key: string, id: string) => groups.set(key, [...(groups.get(key) ?? []), id]);
+  for (const r of report.requeued) add('REQUEUED', r.id);
+  for (const s of report.skipped) add(`SKIPPED: ${s.reason}`, s.id);
+  for (const e of report.errors) add(`ERROR: ${e.error.slice(0, 120)}`, e.id);
+  const rows = [...groups.entries()].map(([outcome, ids]) => [
+    outcome,
+    ids.length,
+    idLines(ids, IDS_SHOWN),
+  ]);
+  return table(['outcome', 'count', 'ids'], rows, {
+    width,
+    columns: [{ min: 12, max: 30 }, { wrap: 'none' }, { wrap: 'char', min: 20 }],
+  });
+}
+
+export function renderRequeue(report: RequeueReport, options: RenderRequeueOptions): string {
+  const { width } = options;
+  const n = report.requeued.length + report.skipped.length + report.errors.length;
   const summary = `requeued ${report.requeued.length}, skipped ${report.skipped.length}, errors ${report.errors.length}\n`;
-  return rows.length === 0
-    ? `nothing to requeue: no FAILED transactions\n${summary}`
-    : table(['id', 'result', 'detail'], rows) + summary;
+  if (n === 0) return `nothing to requeue: no FAILED transactions\n${summary}`;
+  const listed = options.verbose === true || n <= LIST_ROWS;
+  let text = (listed ? idTable(report, width) : outcomeTable(report, width)) + summary;
+  if (!listed) text += paragraph('(--verbose lists every id; --json is for scripts)', width);
+  if (report.requeued.length > 0 && options.txc !== undefined) {
+    text += hint(
+      'the next run confirms them; to start one now',
+      options.txc(['start', '--wait']),
+      width,
+    );
+  }
+  return text;
 }
 
 export async function requeueCommand(
   target: Target,
-  options: RequeueOptions,
-  deps: { io: Io; json: boolean; now: () => Date },
+  options: RequeueOptions & { verbose?: boolean },
+  deps: { io: Io; json: boolean; now: () => Date; txc: TxcCommandFor; width: number },
 ): Promise<number> {
   const report = await requeue(target, options, deps.now);
-  deps.io.out(deps.json ? json(report) : renderRequeue(report));
+  deps.io.out(
+    deps.json
+      ? json(report)
+      : renderRequeue(report, {
+          width: deps.width,
+          txc: deps.txc,
+          ...(options.verbose === undefined ? {} : { verbose: options.verbose }),
+        }),
+  );
   return report.errors.length > 0 ? 1 : 0;
 }

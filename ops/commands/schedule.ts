@@ -1,5 +1,5 @@
 /** `txc schedule [show|pause|resume]`: the state of the schedule that starts the workflow. */
-import { fields, type Io, json } from '../io';
+import { fields, type Io, json } from '../../cli/io';
 import type { ScheduleInfo, Target } from '../target';
 
 export type ScheduleAction = 'show' | 'pause' | 'resume';
@@ -8,7 +8,7 @@ export const SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['show', 'pause', 're
 export async function scheduleCommand(
   target: Target,
   action: ScheduleAction,
-  deps: { io: Io; json: boolean },
+  deps: { io: Io; json: boolean; width?: number },
 ): Promise<number> {
   let before: ScheduleInfo;
   let after: ScheduleInfo;
@@ -32,18 +32,21 @@ export async function scheduleCommand(
     );
   } else {
     deps.io.out(
-      fields([
-        ['schedule', after.name],
-        ['expression', after.expression],
+      fields(
         [
-          'state',
-          action === 'show'
-            ? after.state
-            : changed
-              ? `${after.state} (was ${before.state})`
-              : `${after.state} (already; nothing changed)`,
+          ['schedule', after.name],
+          ['expression', after.expression],
+          [
+            'state',
+            action === 'show'
+              ? after.state
+              : changed
+                ? `${after.state} (was ${before.state})`
+                : `${after.state} (already; nothing changed)`,
+          ],
         ],
-      ]),
+        deps.width,
+      ),
     );
   }
   return 0;

@@ -6,14 +6,16 @@ import {
   currentLock,
   describeExecution,
   executionArnOf,
+  executionRef,
   failureText,
   findRunRecord,
   outcomeOf,
   type ExecutionView,
 } from '../executions';
-import { duration, fields, type Io, json, table } from '../io';
+import { duration, fields, hint, type Io, json, paragraph, table } from '../../cli/io';
 import type { Target } from '../target';
-import { renderTotals } from './start';
+import type { TxcCommandFor } from '../target-spec';
+import { renderTotals } from '../totals';
 
 export interface MapRunProgress {
   mapRunArn: string;
@@ -114,60 +116,92 @@ export async function statusReport(target: Target, ref: string, now: Date): Prom
   return report;
 }
 
-export function renderStatus(report: StatusReport, now: Date): string {
+export interface RenderStatusOptions {
+  /** The target's state machine: its executions are shown by name. */
+  stateMachineArn: string;
+  width: number;
+  /** `npm run txc -- …` on this target, for the next steps; none without it. */
+  txc?: TxcCommandFor;
+}
+
+export function renderStatus(
+  report: StatusReport,
+  now: Date,
+  options: RenderStatusOptions,
+): string {
+  const { width } = options;
+  const ref = (arn: string) => executionRef(arn, options.stateMachineArn);
   const e = report.execution;
   const stopped = e.stopDate ?? now.toISOString();
   const lines: string[] = [];
   lines.push(
-    fields([
-      ['execution', e.executionArn],
-      ['status', e.status],
-      ['started', e.startDate],
-      ['stopped', e.stopDate],
+    fields(
       [
-        'elapsed',
-        e.startDate === undefined
-          ? undefined
-          : duration(Date.parse(stopped) - Date.parse(e.startDate)),
+        ['execution', ref(e.executionArn)],
+        ['status', e.status],
+        ['started', e.startDate],
+        ['stopped', e.stopDate],
+        [
+          'elapsed',
+          e.startDate === undefined
+            ? undefined
+            : duration(Date.parse(stopped) - Date.parse(e.startDate)),
+        ],
+        ['error', e.status === 'SUCCEEDED' || e.status === 'RUNNING' ? undefined : failureText(e)],
+        [
+          'handed over to',
+          report.handedOverTo === undefined ? undefined : ref(report.handedOverTo),
+        ],
       ],
-      ['error', e.status === 'SUCCEEDED' || e.status === 'RUNNING' ? undefined : failureText(e)],
-      ['handed over to', report.handedOverTo],
-    ]),
+      width,
+    ),
   );
   if (report.skippedBy !== undefined) {
     lines.push(
-      fields([
-        ['outcome', 'SKIPPED (another run held the lock)'],
-        ['holder run', report.skippedBy.runId],
-        ['holder execution', report.skippedBy.executionArn],
-        ['lock expires', report.skippedBy.expiresAt],
-      ]),
+      fields(
+        [
+          ['outcome', 'SKIPPED (another run held the lock)'],
+          ['holder run', report.skippedBy.runId],
+          ['holder execution', ref(report.skippedBy.executionArn)],
+          ['lock expires', report.skippedBy.expiresAt],
+        ],
+        width,
+      ),
     );
   }
   if (report.run !== undefined) {
     const r = report.run;
     lines.push(
       'run record\n' +
-        fields([
-          ['run', r.runId],
-          ['status', r.status],
-          ['started', r.startedAt],
-          ['finished', r.finishedAt],
-          ['latest execution', r.executionArn === e.executionArn ? undefined : r.executionArn],
-          ['dry run', r.dryRun ? 'yes' : undefined],
-          ['error', r.error],
-        ]) +
+        fields(
+          [
+            ['run', r.runId],
+            ['status', r.status],
+            ['started', r.startedAt],
+            ['finished', r.finishedAt],
+            [
+              'latest execution',
+              r.executionArn === e.executionArn ? undefined : ref(r.executionArn),
+            ],
+            ['dry run', r.dryRun ? 'yes' : undefined],
+            ['error', r.error],
+          ],
+          width,
+        ) +
         (r.status === 'RUNNING'
           ? '(totals are written when the run ends)\n'
           : r.totals === undefined
             ? ''
-            : renderTotals(r.totals)),
+            : renderTotals(r.totals, width)),
     );
   }
   if (report.progress !== undefined) {
     const p = report.progress;
     lines.push(
-      `current page (map run ${p.mapRuns} of this execution${p.status === undefined ? '' : `, ${p.status}`})\n` +
+      paragraph(
+        `current page (map run ${p.mapRuns} of this execution${p.status === undefined ? '' : `, ${p.status}`})`,
+        width,
+      ) +
         table(
           ['total', 'pending', 'running', 'succeeded', 'failed', 'timed out', 'aborted'],
           [
@@ -181,12 +215,19 @@ export function renderStatus(report: StatusReport, now: Date): string {
               p.items.aborted,
             ],
           ],
+          { width },
         ).trimEnd() +
         '\n(counts are transaction ids of the page)\n',
     );
   }
   for (const [part, error] of Object.entries(report.unavailable ?? {})) {
-    lines.push(`${part === 'progress' ? 'map-run progress' : part} unavailable: ${error}\n`);
+    lines.push(
+      paragraph(
+        `${part === 'progress' ? 'map-run progress' : part} unavailable: ${error}`,
+        width,
+        2,
+      ),
+    );
   }
   const l = report.lock;
   if (report.unavailable?.lock === undefined)
@@ -194,25 +235,68 @@ export function renderStatus(report: StatusReport, now: Date): string {
       'lock\n' +
         (l === null
           ? 'free\n'
-          : fields([
-              ['held by run', l.runId],
-              ['execution', l.executionArn],
+          : fields(
               [
-                'expires',
-                `${l.expiresAt}${l.expired ? ' (expired: the next run takes it over)' : ''}`,
+                ['held by run', l.runId],
+                ['execution', ref(l.executionArn)],
+                [
+                  'expires',
+                  `${l.expiresAt}${l.expired ? ' (expired: the next run takes it over)' : ''}`,
+                ],
               ],
-            ])),
+              width,
+            )),
     );
-  return `${lines.join('\n').replace(/\n+$/, '')}\n`;
+  const steps = options.txc === undefined ? '' : statusNextSteps(report, options.txc, ref, width);
+  return `${lines.join('\n').replace(/\n+$/, '')}\n${steps === '' ? '' : `\n${steps}`}`;
+}
+
+/** What to run next: refresh a running execution, follow a hand-over, the lock holder, the FAILED ones. */
+function statusNextSteps(
+  report: StatusReport,
+  txc: TxcCommandFor,
+  ref: (arn: string) => string,
+  width: number,
+): string {
+  const e = report.execution;
+  const steps: string[] = [];
+  if (e.status === 'RUNNING') {
+    steps.push(hint('refresh', txc(['status', ref(e.executionArn)]), width));
+  }
+  if (report.handedOverTo !== undefined) {
+    steps.push(hint('the run goes on in', txc(['status', ref(report.handedOverTo)]), width));
+  }
+  const holder = report.skippedBy?.executionArn ?? report.lock?.executionArn;
+  const latest = report.run?.executionArn ?? e.executionArn;
+  if (holder !== undefined && holder !== '' && holder !== e.executionArn && holder !== latest) {
+    steps.push(hint('the run holding the lock', txc(['status', ref(holder)]), width));
+  }
+  if ((report.run?.totals?.failed ?? 0) > 0) {
+    steps.push(hint('the FAILED transactions and why', txc('failed'), width));
+  }
+  if (e.status === 'FAILED' || e.status === 'TIMED_OUT' || e.status === 'ABORTED') {
+    steps.push(
+      hint('check the deployment (provider, secret, lock, backlog)', txc('doctor'), width),
+    );
+  }
+  return steps.join('');
 }
 
 export async function statusCommand(
   target: Target,
   ref: string,
-  deps: { io: Io; json: boolean; now: () => Date },
+  deps: { io: Io; json: boolean; now: () => Date; txc: TxcCommandFor; width: number },
 ): Promise<number> {
   const now = deps.now();
   const report = await statusReport(target, ref, now);
-  deps.io.out(deps.json ? json(report) : renderStatus(report, now));
+  deps.io.out(
+    deps.json
+      ? json(report)
+      : renderStatus(report, now, {
+          stateMachineArn: target.names.stateMachineArn,
+          width: deps.width,
+          txc: deps.txc,
+        }),
+  );
   return 0;
 }

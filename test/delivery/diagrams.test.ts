@@ -1,5 +1,5 @@
 /**
- * The committed diagrams in diagrams/ are generated from the synthesized stack (tools/diagrams.ts)
+ * The committed diagrams in diagrams/ are generated from the synthesized stack (tools/diagrams/)
  * and must stay in step with it: regenerated in memory from the same template, they are compared
  * byte for byte, and checked for completeness (every ASL state, every resource type).
  */

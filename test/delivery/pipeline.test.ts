@@ -1,18 +1,25 @@
-// azure-pipelines.yml (DESIGN.md §9, README.md § Deploying): valid against Microsoft's Azure
-// Pipelines schema, and shaped as BuildAndTest → Synth → Diff → Approve → Deploy → SmokeTest.
+// azure-pipelines.yml (docs/architecture.md §9, docs/deploying.md): valid against Microsoft's Azure
+// Pipelines schema, shaped as BuildAndTest → Synth → Diff → Approve → Deploy → Preflight →
+// SmokeTest, on the Node LTS of .nvmrc, with each stage's configuration from config/<stage>.json
+// and the variable group txconfirm-<stage>. The Synth stage's scripts are run here (bash, with a
+// stand-in `npx cdk`), so what they pass to cdk and what they report is tested, not only read.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '../..');
 const PIPELINE_FILE = path.join(ROOT, 'azure-pipelines.yml');
+const NVMRC_FILE = path.join(ROOT, '.nvmrc');
 const SCHEMA_FILE = path.resolve(ROOT, '../shared/azure-pipelines/service-schema.json');
 
 type Json = Record<string, unknown>;
 interface Step extends Json {
   task?: string;
   script?: string;
+  bash?: string;
   inputs?: Record<string, unknown>;
   condition?: string;
 }
@@ -31,6 +38,8 @@ interface Stage extends Json {
   jobs: Job[];
 }
 interface Pipeline extends Json {
+  parameters?: { name: string; type?: string; default?: unknown; values?: unknown[] }[];
+  variables?: Json[] | Json;
   stages: Stage[];
 }
 
@@ -49,9 +58,9 @@ const stageNamed = (p: Pipeline, name: string): Stage => {
   if (!stage) throw new Error(`no stage ${name}`);
   return stage;
 };
-/** The shell text a step runs: `script`, or an AWSShellScript/Bash inline script. */
+/** The shell text a step runs: `script`, `bash`, or an AWSShellScript/Bash inline script. */
 const commandOf = (step: Step): string =>
-  step.script ?? String(step.inputs?.inlineScript ?? step.inputs?.script ?? '');
+  step.script ?? step.bash ?? String(step.inputs?.inlineScript ?? step.inputs?.script ?? '');
 const squash = (s: string | undefined): string => (s ?? '').replace(/\s+/g, '');
 
 /**
@@ -134,7 +143,7 @@ const describeIfSchema = fs.existsSync(SCHEMA_FILE) ? describe : describe.skip;
 describeIfSchema(`schema validation (${path.relative(ROOT, SCHEMA_FILE)})`, () => {
   let validate: ValidateFunction;
   beforeAll(() => {
-    // ~2.5 s: compiled once for this file. The schema needs both relaxations (README beside it).
+    // ~2.5 s: compiled once for this file. The schema needs both relaxations (see ../shared/azure-pipelines/README.md).
     const ajv = new Ajv({ strict: false, unicodeRegExp: false, allErrors: false });
     validate = ajv.compile(JSON.parse(fs.readFileSync(SCHEMA_FILE, 'utf8')));
   });
@@ -200,7 +209,7 @@ describeIfSchema(`schema validation (${path.relative(ROOT, SCHEMA_FILE)})`, () =
 });
 
 describe('pipeline structure', () => {
-  const ORDER = ['BuildAndTest', 'Synth', 'Diff', 'Approve', 'Deploy', 'SmokeTest'];
+  const ORDER = ['BuildAndTest', 'Synth', 'Diff', 'Approve', 'Deploy', 'Preflight', 'SmokeTest'];
   const PR_SKIP = "ne(variables['Build.Reason'],'PullRequest')";
 
   it('triggers on main and validates pull requests into main', () => {
@@ -223,7 +232,7 @@ describe('pipeline structure', () => {
     for (const name of ['BuildAndTest', 'Synth']) {
       expect(squash(stageNamed(pipeline, name).condition)).not.toContain('PullRequest');
     }
-    for (const name of ['Diff', 'Approve', 'Deploy', 'SmokeTest']) {
+    for (const name of ['Diff', 'Approve', 'Deploy', 'Preflight', 'SmokeTest']) {
       expect([name, squash(stageNamed(pipeline, name).condition)]).toEqual([
         name,
         `and(succeeded(),${PR_SKIP})`,
@@ -231,11 +240,21 @@ describe('pipeline structure', () => {
     }
   });
 
-  it('pins Node 20 and caches npm on package-lock.json wherever it installs', () => {
+  it('takes Node from .nvmrc and caches npm on package-lock.json wherever it installs', () => {
     for (const stage of pipeline.stages.filter((s) => s.stage !== 'Approve')) {
       const steps = stageSteps(stage);
       const node = steps.find((s) => s.task === 'NodeTool@0');
-      expect([stage.stage, node?.inputs?.versionSpec]).toEqual([stage.stage, '20.x']);
+      // One source of the version: no versionSpec beside the file.
+      expect([stage.stage, node?.inputs]).toEqual([
+        stage.stage,
+        {
+          versionSource: 'fromFile',
+          versionFilePath: '$(System.DefaultWorkingDirectory)/.nvmrc',
+        },
+      ]);
+      // Node is installed before anything runs npm or node.
+      const firstNpm = steps.findIndex((s) => /\b(npm|npx|node)\b/.test(commandOf(s)));
+      expect([stage.stage, steps.indexOf(node!) < firstNpm]).toEqual([stage.stage, true]);
       const cache = steps.find((s) => s.task === 'Cache@2');
       expect([stage.stage, String(cache?.inputs?.key)]).toEqual([
         stage.stage,
@@ -270,11 +289,45 @@ describe('pipeline structure', () => {
         .filter((s) => /\bcdk synth\b/.test(commandOf(s)))
         .map((s) => [stage.stage, commandOf(s)]),
     );
-    expect(synths).toEqual([['Synth', 'npx cdk synth -c stage=$(stage) --quiet']]);
+    expect(synths).toEqual([['Synth', expect.any(String)]]);
+    const synth = synths[0][1];
+    // The stage, then what the variable group adds (run below, in "the Synth stage's scripts").
+    expect(synth).toContain('args=(-c "stage=$(stage)")');
+    expect(synth).toMatch(/^\s*if ! npx cdk synth "\$\{args\[@\]\}" --quiet 2>&1 \| tee /m);
+    expect(synth).toContain('set -euo pipefail');
     const publish = stageSteps(stageNamed(pipeline, 'Synth')).find(
       (s) => s.task === 'PublishPipelineArtifact@1',
     );
     expect(publish?.inputs).toMatchObject({ targetPath: expect.stringMatching(/cdk\.out$/) });
+  });
+
+  it("names any stage: a free-text parameter, the stage's variable group and environment", () => {
+    const stage = pipeline.parameters?.find((p) => p.name === 'stage');
+    // Stages are configuration, not a list in the pipeline: synth validates the name.
+    expect(stage).toMatchObject({ type: 'string', default: 'prod' });
+    expect(stage?.values).toBeUndefined();
+    const variables = pipeline.variables as Json[];
+    expect(Array.isArray(variables)).toBe(true);
+    // The group comes first: the pipeline's own names below it win over a group variable.
+    expect(variables[0]).toEqual({ group: 'txconfirm-${{ parameters.stage }}' });
+    expect(variables).toContainEqual(
+      expect.objectContaining({ name: 'stage', value: '${{ parameters.stage }}' }),
+    );
+    // awsAccountId and awsRegion are per stage: the group's, never a parameter or a constant.
+    expect(pipeline.parameters?.map((p) => p.name)).not.toEqual(
+      expect.arrayContaining(['awsAccountId']),
+    );
+    expect(variables.map((v) => v.name)).not.toEqual(
+      expect.arrayContaining(['awsAccountId', 'awsRegion']),
+    );
+    const [deploy] = stageNamed(pipeline, 'Deploy').jobs;
+    expect(deploy.environment).toBe('txconfirm-${{ parameters.stage }}');
+  });
+
+  it('no secret is a pipeline variable: the provider key stays in Secrets Manager', () => {
+    const text = fs.readFileSync(PIPELINE_FILE, 'utf8');
+    expect(text).not.toMatch(/put-secret-value|get-secret-value|SecretString|issecret=true/i);
+    expect(text).not.toMatch(/providerApiKey|PROVIDER_API_KEY/i);
   });
 
   const synthArtifact = (): unknown =>
@@ -349,12 +402,263 @@ describe('pipeline structure', () => {
     expect(smoke?.continueOnError).toBeUndefined();
   });
 
+  it('Preflight runs txc doctor on the stage after Deploy and before the smoke test, failing on a failed check', () => {
+    const preflight = stageNamed(pipeline, 'Preflight');
+    expect(preflight.dependsOn).toBe('Deploy');
+    expect(stageNamed(pipeline, 'SmokeTest').dependsOn).toBe('Preflight');
+    const steps = stageSteps(preflight);
+    const doctor = steps.find((s) => commandOf(s).includes('txc -- doctor'));
+    expect(doctor?.task).toBe('AWSShellScript@1');
+    expect(commandOf(doctor!)).toContain('npm run txc -- doctor --stage $(stage)');
+    // doctor exits 1 on a failed check: nothing may swallow it (a warning exits 0 by itself).
+    expect(commandOf(doctor!)).toContain('set -euo pipefail');
+    expect(commandOf(doctor!)).not.toMatch(/\|\|\s*true|continueOnError/);
+    expect(doctor?.continueOnError).toBeUndefined();
+    expect(doctor?.condition).toBeUndefined();
+  });
+
   it('every AWS step uses the same service connection and region', () => {
     const aws = allSteps(pipeline).filter((s) => s.task === 'AWSShellScript@1');
-    expect(aws.length).toBeGreaterThanOrEqual(3);
+    expect(aws.length).toBeGreaterThanOrEqual(4);
     const connections = new Set(aws.map((s) => s.inputs?.awsCredentials));
     const regions = new Set(aws.map((s) => s.inputs?.regionName));
     expect([...connections]).toEqual(['${{ parameters.awsServiceConnection }}']);
     expect([...regions]).toEqual(['$(awsRegion)']);
+  });
+});
+
+describe('.nvmrc: the Node of the pipeline', () => {
+  const nvmrc = fs.readFileSync(NVMRC_FILE, 'utf8');
+  const major = Number(/^v?(\d+)/.exec(nvmrc.trim())?.[1]);
+
+  it('is one version line: a major, or major.minor[.patch]', () => {
+    expect(nvmrc).toMatch(/^v?\d+(\.\d+){0,2}\n?$/);
+  });
+
+  it('is an LTS line (even major) no older than Node 24', () => {
+    expect(major % 2).toBe(0);
+    expect(major).toBeGreaterThanOrEqual(24);
+  });
+
+  it('satisfies package.json engines, which still admits the local Node 20.19', () => {
+    const { engines } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+    };
+    const minimum = /^>=\s*(\d+)(?:\.(\d+))?/.exec(engines.node);
+    expect(minimum).not.toBeNull();
+    expect(major).toBeGreaterThanOrEqual(Number(minimum![1]));
+    expect(Number(minimum![1])).toBeLessThanOrEqual(20);
+  });
+});
+
+/**
+ * The Synth stage's bash steps, run as the agent would: Azure macros `$(name)` replaced first (an
+ * undefined one stays literal, as on Azure), the variable group as upper-cased environment
+ * variables, and `npx` a stand-in: `npx tsx` is the real tsx; `npx cdk` records its arguments and,
+ * when asked, runs the real CDK app (bin/app.ts) with them as context, the way the cdk CLI does.
+ * Only runs that stop at the configuration check run the app, so nothing is synthesized here.
+ */
+describe("the Synth stage's scripts", () => {
+  const synthSteps = stageSteps(stageNamed(pipeline, 'Synth'));
+  const scriptOf = (pattern: RegExp): string => {
+    const matches = synthSteps.filter((s) => pattern.test(commandOf(s)));
+    expect(matches).toHaveLength(1);
+    return commandOf(matches[0]);
+  };
+  const groupCheck = scriptOf(/AWSACCOUNTID/);
+  const synth = scriptOf(/\bcdk synth\b/);
+  const targetCheck = scriptOf(/manifest\.json/);
+
+  let tmp: string;
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'txconfirm-pipeline-'));
+    const bin = path.join(tmp, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, 'npx'),
+      [
+        '#!/usr/bin/env bash',
+        'tool="$1"; shift',
+        'case "$tool" in',
+        '  tsx) exec "$REAL_TSX" "$@" ;;',
+        '  cdk) exec node "$FAKE_CDK" "$@" ;;',
+        'esac',
+        'echo "stand-in npx: unexpected $tool" >&2; exit 127',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(tmp, 'fake-cdk.js'),
+      `const fs = require('node:fs');
+const { spawnSync } = require('node:child_process');
+const args = process.argv.slice(2);
+fs.writeFileSync(process.env.FAKE_CDK_ARGS, JSON.stringify(args));
+if (process.env.FAKE_CDK_RUN_APP !== '1') process.exit(0);
+const context = {};
+for (let i = 0; i < args.length; i++) {
+  if (args[i] !== '-c') continue;
+  const [key, ...value] = args[++i].split('=');
+  context[key] = value.join('=');
+}
+const app = spawnSync(process.env.REAL_TSX, ['bin/app.ts'], {
+  stdio: 'inherit',
+  env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: process.env.FAKE_CDK_OUTDIR },
+});
+process.exit(app.status ?? 1);
+`,
+    );
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  const STAGE = 'prod';
+  const macros = (group: Record<string, string>): Record<string, string> => ({
+    stage: STAGE,
+    stackName: `Txconfirm-${STAGE}`,
+    'Agent.TempDirectory': tmp,
+    ...group,
+  });
+  /** Azure's macro syntax: `$(name)` of a defined variable is replaced; any other stays as written. */
+  const expand = (script: string, variables: Record<string, string>): string =>
+    script.replace(/\$\(([A-Za-z_][\w.]*)\)/g, (text, name: string) => variables[name] ?? text);
+
+  interface Run {
+    status: number | null;
+    output: string;
+    errors: string[];
+    cdkArgs?: string[];
+  }
+  function run(
+    script: string,
+    options: { group?: Record<string, string>; cwd?: string; runApp?: boolean } = {},
+  ): Run {
+    const group = options.group ?? {};
+    const argsFile = path.join(tmp, 'cdk-args.json');
+    fs.rmSync(argsFile, { force: true });
+    const result = spawnSync('bash', ['-c', expand(script, macros(group))], {
+      cwd: options.cwd ?? ROOT,
+      encoding: 'utf8',
+      timeout: 50_000,
+      env: {
+        PATH: `${path.join(tmp, 'bin')}:${process.env.PATH}`,
+        HOME: process.env.HOME,
+        TMPDIR: os.tmpdir(),
+        REAL_TSX: path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+        FAKE_CDK: path.join(tmp, 'fake-cdk.js'),
+        FAKE_CDK_ARGS: argsFile,
+        FAKE_CDK_OUTDIR: path.join(tmp, 'cdk.out'),
+        FAKE_CDK_RUN_APP: options.runApp ? '1' : '0',
+        // Non-secret variables reach scripts upper-cased, "." as "_".
+        ...Object.fromEntries(
+          Object.entries(group).map(([k, v]) => [k.toUpperCase().replace(/\./g, '_'), v]),
+        ),
+      },
+    });
+    const output = `${result.stdout}${result.stderr}`;
+    return {
+      status: result.status,
+      output,
+      errors: [...output.matchAll(/^##vso\[task\.logissue type=error\](.*)$/gm)].map((m) => m[1]),
+      ...(fs.existsSync(argsFile)
+        ? { cdkArgs: JSON.parse(fs.readFileSync(argsFile, 'utf8')) as string[] }
+        : {}),
+    };
+  }
+  const PLACE = { awsAccountId: '123456789012', awsRegion: 'eu-west-1' };
+
+  it('the group must name the stage account and region, or the run stops with both problems', () => {
+    expect(run(groupCheck, { group: PLACE })).toMatchObject({ status: 0, errors: [] });
+    const missing = run(groupCheck);
+    expect(missing.status).toBe(1);
+    expect(missing.errors).toEqual([
+      expect.stringMatching(/^variable group txconfirm-prod: awsAccountId must be .*, got ''/),
+      expect.stringMatching(/^variable group txconfirm-prod: awsRegion must be .*, got ''/),
+    ]);
+    const typo = run(groupCheck, { group: { awsAccountId: '1234', awsRegion: 'eu-west-1' } });
+    expect(typo.errors).toEqual([expect.stringContaining("got '1234'")]);
+  });
+
+  it('passes -c stage=<stage> and each setting the group sets, by its name, and nothing else', () => {
+    const result = run(synth, {
+      group: {
+        ...PLACE,
+        providerBaseUrl: 'https://api.provider.example',
+        providerSecret: 'create',
+        alarmEmails: 'oncall@example.com,payments@example.com',
+        maxConcurrency: '',
+        notASetting: 'x',
+      },
+    });
+    expect(result).toMatchObject({ status: 0, errors: [] });
+    expect(result.cdkArgs).toEqual([
+      'synth',
+      '-c',
+      'stage=prod',
+      '-c',
+      'providerBaseUrl=https://api.provider.example',
+      '-c',
+      'providerSecret=create',
+      '-c',
+      'alarmEmails=oncall@example.com,payments@example.com',
+      '--quiet',
+    ]);
+  });
+
+  it('with nothing configured, fails with every missing setting in the log and on the run summary', () => {
+    const result = run(synth, { group: PLACE, runApp: true });
+    expect(result.status).toBe(1);
+    expect(result.cdkArgs).toEqual(['synth', '-c', 'stage=prod', '--quiet']);
+    // The app's own message (bin/app.ts), in the step log ...
+    expect(result.output).toMatch(/^InvalidConfiguration:$/m);
+    for (const setting of ['providerBaseUrl', 'providerSecret', 'alarm routing']) {
+      expect(result.output).toMatch(new RegExp(`^  - ${setting} is required`, 'm'));
+    }
+    // ... and one error per problem on the run summary, then what to do.
+    expect(result.errors).toEqual([
+      expect.stringMatching(/^providerBaseUrl is required .*-c providerBaseUrl=/),
+      expect.stringMatching(/^providerSecret is required /),
+      expect.stringMatching(/^alarm routing is required for a production stage/),
+      expect.stringMatching(/^cdk synth of Txconfirm-prod failed .*variable group txconfirm-prod/),
+    ]);
+  });
+
+  it('what the group sets reaches the app: only the setting still missing is reported', () => {
+    const result = run(synth, {
+      group: {
+        ...PLACE,
+        providerBaseUrl: 'https://api.provider.example',
+        providerSecret: 'create',
+      },
+      runApp: true,
+    });
+    expect(result.status).toBe(1);
+    expect(result.errors).toEqual([
+      expect.stringMatching(/^alarm routing is required for a production stage/),
+      expect.stringMatching(/^cdk synth of Txconfirm-prod failed/),
+    ]);
+  });
+
+  it('cdk.out must target the account and region the run deploys to, unless it is environment-agnostic', () => {
+    const cwd = path.join(tmp, 'checkout');
+    const synthesizedFor = (environment: string) => {
+      fs.mkdirSync(path.join(cwd, 'cdk.out'), { recursive: true });
+      fs.writeFileSync(
+        path.join(cwd, 'cdk.out', 'manifest.json'),
+        JSON.stringify({
+          artifacts: { 'Txconfirm-prod': { type: 'aws:cloudformation:stack', environment } },
+        }),
+      );
+      return run(targetCheck, { group: PLACE, cwd });
+    };
+    expect(synthesizedFor('aws://unknown-account/unknown-region').status).toBe(0);
+    expect(synthesizedFor('aws://123456789012/eu-west-1').status).toBe(0);
+    expect(synthesizedFor('aws://123456789012/unknown-region').status).toBe(0);
+    for (const elsewhere of ['aws://999999999999/eu-west-1', 'aws://123456789012/us-east-1']) {
+      const result = synthesizedFor(elsewhere);
+      expect([elsewhere, result.status]).toEqual([elsewhere, 1]);
+      expect(result.errors).toEqual([
+        expect.stringContaining(`synthesized for ${elsewhere}, but this run deploys to`),
+      ]);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { GetCommand, NumberValue, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, ERROR, type BatchResult, type ConfirmBatchEvent } from '../../lambdas/contracts';
+import { emptyBatchResult } from '../../lambdas/domain/totals';
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
 import {
   TEST_SHARD_COUNT,
@@ -12,7 +13,7 @@ import {
   putTransactions,
 } from '../support/fixtures';
 import { startProviderServer, type ProviderServer } from '../support/provider-server';
-import { startSecretsEndpoint, type SecretsEndpoint } from '../../local/secrets-endpoint';
+import { startSecretsEndpoint, type SecretsEndpoint } from '../../local/aws/secrets-endpoint';
 import { startStore, type Store } from '../support/store';
 
 type Handler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<BatchResult>;
@@ -54,13 +55,7 @@ const loadConfirmBatch = async (overrides: Record<string, string> = {}): Promise
     .handler as Handler;
 
 const counts = (partial: Partial<BatchResult>): BatchResult => ({
-  processed: 0,
-  confirmed: 0,
-  rejected: 0,
-  failed: 0,
-  deferred: 0,
-  skipped: 0,
-  wouldProcess: 0,
+  ...emptyBatchResult(),
   ...partial,
 });
 

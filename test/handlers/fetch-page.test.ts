@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   ENV,
   ERROR,
@@ -7,8 +7,10 @@ import {
   type RunState,
   type StartRunResult,
 } from '../../lambdas/contracts';
-import { LOCK_KEY } from '../../lambdas/adapters/dynamo-run-store';
+import { BREAKER_KEY } from '../../lambdas/adapters/dynamo-provider-breaker';
+import { DynamoRunStore, LOCK_KEY } from '../../lambdas/adapters/dynamo-run-store';
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
+import { emptyBatchResult } from '../../lambdas/domain/totals';
 import {
   getRunsItem,
   handlerEnv,
@@ -426,5 +428,160 @@ describe('oldest pending age (freshness SLO metric)', () => {
     } finally {
       await ageStore.stop();
     }
+  });
+});
+
+describe('provider outage: FetchPage reads the circuit breaker as it folds a page', () => {
+  const runRecord = async (state: RunState) =>
+    (await getRunsItem(store, 'RUN', state.run.runId)) as
+      | { status: string; totals: Record<string, number>; error?: string; [k: string]: unknown }
+      | undefined;
+  const putBreaker = (item: Record<string, unknown>) =>
+    store.ddb.send(
+      new PutCommand({ TableName: store.tableNames.runs, Item: { ...BREAKER_KEY, ...item } }),
+    );
+  const clearBreaker = () =>
+    store.ddb.send(new DeleteCommand({ TableName: store.tableNames.runs, Key: BREAKER_KEY }));
+  const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+  const result = (counts: Record<string, number>) => ({ ...emptyBatchResult(), ...counts });
+  const OPEN = {
+    state: 'OPEN',
+    openedAt: '2024-05-01T11:59:00.000Z',
+    reason: 'HTTP 503 ×20 of 20 calls',
+    opens: 1,
+  };
+
+  afterEach(clearBreaker);
+
+  test('OPEN with its retry time ahead: the first FetchPage stops the run before any page (UNAVAILABLE)', async () => {
+    await putBreaker({ ...OPEN, retryAt: inSeconds(30) });
+    const state = await start('outage-first');
+    const stopped = await fetchPage(state, lambdaContext());
+    expect(stopped).toMatchObject({
+      next: 'UNAVAILABLE',
+      page: { items: [], count: 0 },
+      providerUnavailable: { reason: OPEN.reason, openedAt: OPEN.openedAt },
+    });
+    expect(stopped.providerUnavailable!.cause).toContain('HTTP 503 ×20 of 20 calls');
+    expect(stopped.providerUnavailable!.cause).toContain(stopped.providerUnavailable!.retryAt);
+
+    // RecordProviderUnavailable: the run record says why, with the totals; the lock is free.
+    await finishRun(
+      {
+        run: stopped.run,
+        totals: stopped.totals,
+        executionArn: stopped.executionArn,
+        outcome: 'PROVIDER_UNAVAILABLE',
+        providerUnavailable: stopped.providerUnavailable,
+      },
+      lambdaContext(),
+    );
+    const record = await runRecord(state);
+    expect(record).toMatchObject({
+      status: 'PROVIDER_UNAVAILABLE',
+      providerUnavailable: {
+        reason: OPEN.reason,
+        retryAt: stopped.providerUnavailable!.retryAt,
+        openedAt: OPEN.openedAt,
+      },
+    });
+    expect(record?.error).toMatch(/^ProviderUnavailable: payment provider unavailable/);
+    expect(await getRunsItem(store, LOCK_KEY.pk, LOCK_KEY.sk)).toBeUndefined();
+  });
+
+  test('a page whose batches left transactions untouched stops the run, with the folded totals', async () => {
+    const state = await start('outage-fold');
+    const first = await fetchPage(state, lambdaContext());
+    expect(first.next).toBe('CONFIRM');
+    // The page's batches opened the breaker meanwhile.
+    await putBreaker({ ...OPEN, retryAt: inSeconds(30) });
+    const stopped = await fetchPage(
+      { ...first, pageResults: [result({ processed: 7, confirmed: 2, unavailable: 5 })] },
+      lambdaContext(),
+    );
+    expect(stopped).toMatchObject({
+      next: 'UNAVAILABLE',
+      totals: { pages: 1, fetched: 7, confirmed: 2, unavailable: 5 },
+    });
+    expect(stopped.providerUnavailable!.cause).toContain('5 transactions of the last page');
+    await finishRun(
+      {
+        run: stopped.run,
+        totals: stopped.totals,
+        executionArn: stopped.executionArn,
+        outcome: 'PROVIDER_UNAVAILABLE',
+        providerUnavailable: stopped.providerUnavailable,
+      },
+      lambdaContext(),
+    );
+  });
+
+  test('OPEN with its retry time past: the run goes on (its batches probe); CLOSED again after a probe: too', async () => {
+    await putBreaker({ ...OPEN, retryAt: inSeconds(-1) });
+    const state = await start('outage-due');
+    const first = await fetchPage(state, lambdaContext());
+    expect(first.next).toBe('CONFIRM');
+    // The probe closed it: the untouched items of that page wait for the next run.
+    await putBreaker({ state: 'CLOSED', closedAt: inSeconds(0), lastReason: OPEN.reason });
+    const second = await fetchPage(
+      { ...first, pageResults: [result({ processed: 7, confirmed: 4, unavailable: 3 })] },
+      lambdaContext(),
+    );
+    expect(second).toMatchObject({ next: 'CONFIRM', totals: { unavailable: 3, confirmed: 4 } });
+    const { last } = await drain({ ...second, pageResults: [] } as RunState);
+    await finish(last);
+  });
+
+  test('a dry run ignores the breaker', async () => {
+    await putBreaker({ ...OPEN, retryAt: inSeconds(30) });
+    const state = await start('outage-dry', { dryRun: true });
+    expect((await fetchPage(state, lambdaContext())).next).toBe('CONFIRM');
+    const { last } = await drain(state);
+    await finish(last);
+  });
+});
+
+describe('run records tell the truth before the run ends', () => {
+  test('each FetchPage writes the running totals and page count into the RUNNING record', async () => {
+    const state = await start('progress');
+    const first = await fetchPage(state, lambdaContext());
+    let record = await getRunsItem(store, 'RUN', state.run.runId);
+    expect(record).toMatchObject({ status: 'RUNNING', totals: { pages: 1, fetched: PAGE_SIZE } });
+    expect(typeof record?.progressAt).toBe('string');
+
+    const second = await fetchPage(
+      {
+        ...first,
+        pageResults: [
+          {
+            ...emptyBatchResult(),
+            processed: PAGE_SIZE,
+            confirmed: PAGE_SIZE - 1,
+            rejected: 1,
+          },
+        ],
+      },
+      lambdaContext(),
+    );
+    record = await getRunsItem(store, 'RUN', state.run.runId);
+    expect(record).toMatchObject({
+      status: 'RUNNING',
+      totals: { pages: 2, fetched: 2 * PAGE_SIZE, confirmed: PAGE_SIZE - 1, rejected: 1 },
+    });
+
+    // Once the run has its final record, progress is never written over it.
+    await finish(second);
+    const final = await getRunsItem(store, 'RUN', state.run.runId);
+    expect(final).toMatchObject({ status: 'SUCCEEDED' });
+    const runs = new DynamoRunStore(store.ddb, store.tableNames.runs);
+    const late = { executionArn: state.executionArn, totals: state.totals, at: START };
+    expect(await runs.recordProgress(state.run.runId, late)).toBe(false);
+    // Nor by another execution than the run's current one.
+    const other = await start('progress-other');
+    expect(
+      await runs.recordProgress(other.run.runId, { ...late, executionArn: ARN('stranger') }),
+    ).toBe(false);
+    await finish(other);
+    expect(await getRunsItem(store, 'RUN', state.run.runId)).toEqual(final);
   });
 });

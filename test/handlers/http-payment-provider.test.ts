@@ -10,7 +10,7 @@ import {
 import { apiKeyFromSecret } from '../../lambdas/adapters/provider-api-key';
 import { classifyProviderResponse } from '../../lambdas/domain/classification';
 import { startProviderServer, type ProviderServer } from '../support/provider-server';
-import { startSecretsEndpoint, type SecretsEndpoint } from '../../local/secrets-endpoint';
+import { startSecretsEndpoint, type SecretsEndpoint } from '../../local/aws/secrets-endpoint';
 
 const API_KEY = 'k-123';
 const fixedKey: ApiKeySource = { get: async () => API_KEY, invalidate: () => undefined };
@@ -81,12 +81,11 @@ describe('HttpPaymentProvider', () => {
   });
 
   test('a slow provider is a TIMEOUT, not an exception', async () => {
+    // The answer comes after 400 ms; TIMEOUT (not the answer) means the 100 ms timeout cut it off.
     provider.script('tx-1', { delayMs: 400 });
-    const started = Date.now();
     const response = await client(provider.baseUrl, 100).confirm(request);
     expect(response).toEqual({ kind: 'network', code: 'TIMEOUT' });
     expect(classifyProviderResponse(response).outcome).toBe('transient');
-    expect(Date.now() - started).toBeLessThan(390);
   });
 
   test('a refused connection is a network failure with its code', async () => {

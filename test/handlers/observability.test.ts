@@ -4,6 +4,7 @@ import { Segment, type Subsegment } from 'aws-xray-sdk-core';
 import {
   ENV,
   ERROR,
+  METRIC,
   type BatchResult,
   type ConfirmBatchEvent,
   type StartRunResult,
@@ -24,7 +25,7 @@ import {
   putTransactions,
 } from '../support/fixtures';
 import { startProviderServer, type ProviderServer } from '../support/provider-server';
-import { startSecretsEndpoint, type SecretsEndpoint } from '../../local/secrets-endpoint';
+import { startSecretsEndpoint, type SecretsEndpoint } from '../../local/aws/secrets-endpoint';
 import { startStore, type Store } from '../support/store';
 
 /*
@@ -41,6 +42,8 @@ type Json = Record<string, unknown>;
 const API_KEY = 'obs-api-key-5f3c9a1e7b';
 const SECRET_ID = 'txconfirm/provider-api-key';
 const RUN_ID = '20240501T120000Z-obs-run';
+// The STAGE lib/ sets on every function: the `stage` dimension of every metric.
+const STAGE = 'obs';
 // Values that cannot appear in output by accident (timestamps, latencies, ids).
 const AMOUNT = 7351982;
 const CURRENCY = 'CHF';
@@ -108,6 +111,7 @@ const observedEnv = (overrides: Record<string, string> = {}) =>
     POWERTOOLS_LOG_LEVEL: 'INFO',
     POWERTOOLS_METRICS_DISABLED: 'false',
     POWERTOOLS_TRACE_ENABLED: 'false',
+    [ENV.STAGE]: STAGE,
     ...overrides,
   });
 
@@ -195,8 +199,9 @@ describe('metrics (EMF)', () => {
     expect(capture.emf).toHaveLength(1);
     const { directive, values } = metricsOf(capture.emf[0]);
     expect(directive.Namespace).toBe('txconfirm');
-    expect(directive.Dimensions).toEqual([['service']]);
-    expect(capture.emf[0].service).toBe('txconfirm');
+    // One dimension set, service and stage: what the stage's alarms watch (lib/monitoring/).
+    expect(directive.Dimensions).toEqual([['service', 'stage']]);
+    expect(capture.emf[0]).toMatchObject({ service: 'txconfirm', stage: STAGE });
     expect(values).toMatchObject({
       BatchSize: 5,
       ProviderCalls: 5,
@@ -292,10 +297,66 @@ describe('metrics (EMF)', () => {
     expect(second.status).toBe('SKIPPED');
     expect(startCapture.emf).toHaveLength(1);
     expect(metricsOf(startCapture.emf[0]).values).toEqual({ RunsSkipped: 1 });
+    expect(metricsOf(startCapture.emf[0]).directive.Dimensions).toEqual([['service', 'stage']]);
+    expect(startCapture.emf[0].stage).toBe(STAGE);
     const skippedLine = startCapture.logs.find((line) => String(line.message).includes('skipped'));
     expect(skippedLine).toMatchObject({ executionArn: arn('latecomer') });
     // The keys of the first invocation did not leak into the second.
     expect(skippedLine?.correlation_id).toBeUndefined();
+  });
+});
+
+describe('the stage dimension', () => {
+  const loadTools = (env: Record<string, string>) =>
+    loadHandler(env, () => import('../../lambdas/shared/powertools'));
+
+  /** `env` without STAGE. */
+  const withoutStageVar = (env: Record<string, string>) =>
+    Object.fromEntries(Object.entries(env).filter(([name]) => name !== ENV.STAGE));
+
+  /** Runs `body` with STAGE removed from the process environment (loadHandler only adds). */
+  async function withoutStage(body: () => Promise<void>): Promise<void> {
+    const saved = process.env[ENV.STAGE];
+    delete process.env[ENV.STAGE];
+    try {
+      await body();
+    } finally {
+      if (saved !== undefined) process.env[ENV.STAGE] = saved;
+    }
+  }
+
+  test('metrics on and no STAGE: the handlers refuse to load, naming the variable', async () => {
+    const env = withoutStageVar(observedEnv());
+    await withoutStage(async () => {
+      await expect(loadTools(env)).rejects.toMatchObject({
+        name: ERROR.InvalidConfiguration,
+        message: expect.stringContaining(`${ENV.STAGE} is required while metrics are published`),
+      });
+      await expect(
+        loadHandler(env, () => import('../../lambdas/handlers/release-lock')),
+      ).rejects.toMatchObject({ name: ERROR.InvalidConfiguration });
+    });
+  });
+
+  test('a blank STAGE counts as none', async () => {
+    await withoutStage(async () => {
+      await expect(loadTools(observedEnv({ [ENV.STAGE]: '  ' }))).rejects.toMatchObject({
+        name: ERROR.InvalidConfiguration,
+      });
+    });
+  });
+
+  test('metrics off (the handler tests): no STAGE needed, nothing is published', async () => {
+    const env = withoutStageVar(observedEnv({ POWERTOOLS_METRICS_DISABLED: 'true' }));
+    await withoutStage(async () => {
+      const loaded = await loadTools(env);
+      const offCapture = new Capture();
+      captureInto(loaded, offCapture);
+      const invocation = new loaded.InvocationMetrics();
+      invocation.count(METRIC.RunsSkipped);
+      invocation.publish();
+      expect(offCapture.emf).toEqual([]);
+    });
   });
 });
 

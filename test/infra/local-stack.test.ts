@@ -1,7 +1,7 @@
 // The local view of the synthesized stack: tables and names come from the template, never a copy.
 import { ENV } from '../../lambdas/contracts';
-import { dev } from '../../lib/stages';
-import { localStack, synthesizeStackTemplate } from '../../local/stack-template';
+import { dev, devWith } from '../support/stages';
+import { localStack, synthesizeStackTemplate } from '../../local/stack/stack-template';
 import { testStack } from '../support/template';
 
 describe('local view of the synthesized stack', () => {
@@ -39,10 +39,27 @@ describe('local view of the synthesized stack', () => {
   });
 
   it('follows a config change (shard count) without any second copy to edit', () => {
-    const changed = localStack(synthesizeStackTemplate({ config: { ...dev, shardCount: 7 } }));
+    const changed = localStack(synthesizeStackTemplate({ config: devWith({ shardCount: 7 }) }));
     const fetchPage = Object.values(changed.definition.functionsByArn).find(
       (f) => f.entry === 'lambdas/handlers/fetch-page.ts',
     );
     expect(fetchPage?.environment[ENV.SHARD_COUNT]).toBe('7');
+  });
+
+  it('resolves a production stage too (stage key, log group names from the stack id, created secret)', () => {
+    const prodStack = localStack(
+      synthesizeStackTemplate({
+        config: devWith({ production: true, providerSecret: 'create', vpc: true }),
+      }),
+    );
+    const confirmBatch = Object.values(prodStack.definition.functionsByArn).find(
+      (f) => f.entry === 'lambdas/handlers/confirm-batch.ts',
+    );
+    expect(confirmBatch?.environment[ENV.PROVIDER_SECRET_ID]).toBe(
+      'txconfirm/dev/provider-api-key',
+    );
+    expect(prodStack.tables.map((t) => t.TableName).sort()).toEqual(
+      [prodStack.tableNames.runs, prodStack.tableNames.transactions].sort(),
+    );
   });
 });

@@ -1,6 +1,6 @@
 // Log level and debug sampling by stage: every function gets the stage's settings.
-import { validateConfig } from '../../lib/config';
-import { dev } from '../../lib/stages';
+import { loadStageConfig } from '../../lib/config';
+import { dev } from '../support/stages';
 import { testStack } from '../support/template';
 import { synthStage } from './synth';
 
@@ -27,9 +27,11 @@ describe('log level by stage', () => {
   });
 
   it('rejects an unknown level and a sample rate outside 0..1, naming them', () => {
-    expect(() => validateConfig({ ...dev, logLevel: 'LOUD' as never })).toThrow(
+    const load = (overrides: Record<string, unknown>) => () =>
+      loadStageConfig({ stage: 'dev', offline: true, overrides });
+    expect(load({ logLevel: 'LOUD' })).toThrow(
       /logLevel must be one of DEBUG, INFO, WARN, ERROR, got "LOUD"/,
     );
-    expect(() => validateConfig({ ...dev, debugLogSampleRate: 2 })).toThrow(/debugLogSampleRate/);
+    expect(load({ debugLogSampleRate: 2 })).toThrow(/debugLogSampleRate/);
   });
 });

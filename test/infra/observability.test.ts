@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -6,31 +6,33 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   oldestPendingAgeSloSeconds,
   schedulePeriodSeconds,
-  type TxconfirmConfig,
-  validateConfig,
+  loadStageConfig,
 } from '../../lib/config';
+import { METRICS_NAMESPACE } from '../../lambdas/contracts';
 import {
   ConfirmationMonitoring,
   type ConfirmationMonitoringProps,
-  METRICS_NAMESPACE,
-  TOLERATED_FAILURE_METRIC,
-} from '../../lib/observability';
-import { dev, prod } from '../../lib/stages';
+} from '../../lib/monitoring/confirmation-monitoring';
+import { toleratedFailureMetricName } from '../../lib/monitoring/metrics';
+import { dev, prod } from '../support/stages';
 import { InvalidConfigurationError } from '../../lib/validation';
-import { resolveIntrinsics } from '../../local/synthesized-definition';
-import { logicalIdOf, synthStage } from './synth';
+import { type DashboardWidget, dashboardWidgets, logicalIdOf, synthStage } from './synth';
 
 // Two stacks for the whole file: the shipped dev stage (schedule off, no alarm email) and prod
 // with an alarm email (schedule on). What differs between them is exactly what is under test here.
 const devStage = synthStage('dev');
 const EMAIL = 'oncall@example.com';
-const prodStage = synthStage({ ...prod, alarmEmail: EMAIL });
+const prodStage = synthStage({ ...prod, alarmEmails: [EMAIL] });
 
 const { stack, template, json } = devStage;
 const resources = json.Resources;
 const monitoring = stack.monitoring;
 const topicRef = { Ref: logicalIdOf(monitoring.alarmTopic) };
-const SERVICE = [{ Name: 'service', Value: 'txconfirm' }];
+// What every handler metric is published under (lambdas/shared/powertools.ts): service AND stage.
+const SERVICE = [
+  { Name: 'service', Value: 'txconfirm' },
+  { Name: 'stage', Value: 'dev' },
+];
 
 type Props = Record<string, unknown>;
 const propsOf = (alarm: cloudwatch.Alarm): Props =>
@@ -41,7 +43,7 @@ function expectAlarm(alarm: cloudwatch.Alarm, expected: Props): void {
   expect(propsOf(alarm)).toMatchObject({
     AlarmActions: [topicRef],
     OKActions: [topicRef],
-    AlarmDescription: expect.stringContaining('Runbook: README.md § Runbook'),
+    AlarmDescription: expect.stringContaining(' Runbook: docs/runbook.md#'),
     ...expected,
   });
 }
@@ -104,11 +106,11 @@ describe('alarm topic', () => {
     });
   });
 
-  it('has no subscription without alarmEmail', () => {
+  it('has no subscription without alarmEmails', () => {
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
-  it('subscribes alarmEmail by email', () => {
+  it('subscribes alarmEmails by email', () => {
     prodStage.template.resourceCountIs('AWS::SNS::Subscription', 1);
     prodStage.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
@@ -123,16 +125,18 @@ describe('alarm topic', () => {
 });
 
 describe('alarms', () => {
-  it('there are 20, and every one notifies the topic on ALARM and OK with a runbook pointer', () => {
+  it('there are 24, and every one notifies the topic on ALARM and OK with a runbook pointer', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(20);
-    expect(monitoring.alarms).toHaveLength(20);
+    expect(alarms).toHaveLength(24);
+    expect(monitoring.alarms).toHaveLength(24);
+    // The stack passes its tables: the 3 DynamoDB alarms (test/infra/dynamodb-monitoring.test.ts).
+    expect(monitoring.alarm.dynamodb).toBeDefined();
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
         AlarmActions: [topicRef],
         OKActions: [topicRef],
         AlarmName: expect.stringMatching(/^txconfirm-dev-/),
-        AlarmDescription: expect.stringContaining('Runbook: README.md § Runbook →'),
+        AlarmDescription: expect.stringMatching(/ Runbook: docs\/runbook\.md#[a-z-]+$/),
       });
     }
   });
@@ -155,24 +159,39 @@ describe('alarms', () => {
     );
   });
 
-  it('tolerated-failure threshold exceeded: a metric filter on the state machine log', () => {
+  it('tolerated-failure threshold exceeded: a metric filter on the state machine log, one metric per stage', () => {
+    // A metric filter cannot give its metric a fixed dimension: the stage is in the name.
+    expect(toleratedFailureMetricName('dev')).toBe('ToleratedFailureThresholdExceeded-dev');
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       LogGroupName: { Ref: logicalIdOf(stack.workflow.logGroup) },
       FilterPattern: '"States.ExceedToleratedFailureThreshold"',
       MetricTransformations: [
         {
           MetricNamespace: METRICS_NAMESPACE,
-          MetricName: TOLERATED_FAILURE_METRIC,
+          MetricName: 'ToleratedFailureThresholdExceeded-dev',
           MetricValue: '1',
         },
       ],
     });
     expectAlarm(
       monitoring.alarm.toleratedFailureThresholdExceeded,
-      countAlarm({ Namespace: 'txconfirm', MetricName: TOLERATED_FAILURE_METRIC }),
+      countAlarm({ Namespace: 'txconfirm', MetricName: 'ToleratedFailureThresholdExceeded-dev' }),
     );
+    expect(
+      prodStage.json.Resources[
+        logicalIdOf(prodStage.stack.monitoring.alarm.toleratedFailureThresholdExceeded)
+      ].Properties,
+    ).toMatchObject({ MetricName: 'ToleratedFailureThresholdExceeded-prod' });
     // The filter's metric has no dimensions, so neither may the alarm's.
     expect(propsOf(monitoring.alarm.toleratedFailureThresholdExceeded).Dimensions).toBeUndefined();
+  });
+
+  it('app metrics are watched in their own stage only: prod’s alarms filter on stage=prod', () => {
+    const prodAlarm = prodStage.stack.monitoring.alarm.transactionsFailed;
+    expect(prodStage.json.Resources[logicalIdOf(prodAlarm)].Properties?.Dimensions).toEqual([
+      { Name: 'service', Value: 'txconfirm' },
+      { Name: 'stage', Value: 'prod' },
+    ]);
   });
 
   it('any FAILED transaction: TransactionsFailed Sum > 0 over 5 minutes', () => {
@@ -180,6 +199,26 @@ describe('alarms', () => {
       monitoring.alarm.transactionsFailed,
       countAlarm({ Namespace: 'txconfirm', MetricName: 'TransactionsFailed', Dimensions: SERVICE }),
     );
+  });
+
+  it('provider unavailable: RunsProviderUnavailable Sum > 0 over 5 minutes, in its stage', () => {
+    expectAlarm(
+      monitoring.alarm.providerUnavailable,
+      countAlarm({
+        AlarmName: 'txconfirm-dev-provider-unavailable',
+        Namespace: 'txconfirm',
+        MetricName: 'RunsProviderUnavailable',
+        Dimensions: SERVICE,
+      }),
+    );
+    expect(String(propsOf(monitoring.alarm.providerUnavailable).AlarmDescription)).toMatch(
+      /circuit breaker.*ProviderUnavailable.*Runbook: docs\/runbook\.md#provider-unavailable$/s,
+    );
+    const prodAlarm = prodStage.stack.monitoring.alarm.providerUnavailable;
+    expect(prodStage.json.Resources[logicalIdOf(prodAlarm)].Properties?.Dimensions).toEqual([
+      { Name: 'service', Value: 'txconfirm' },
+      { Name: 'stage', Value: 'prod' },
+    ]);
   });
 
   it('oldest pending age: Maximum > the SLO (3 × 5 minutes) over an SLO-long window', () => {
@@ -310,31 +349,8 @@ describe('alarms', () => {
 });
 
 describe('dashboard', () => {
-  type Widget = { type: string; properties: Record<string, unknown> };
-
-  /** The DashboardBody with every intrinsic resolved; alarm ARNs become `alarm:<logical id>`. */
-  function dashboardBody(): { widgets: Widget[] } {
-    const dashboards = Object.values(resources).filter(
-      (r) => r.Type === 'AWS::CloudWatch::Dashboard',
-    );
-    expect(dashboards).toHaveLength(1);
-    // The offline resolver has no ARN format for alarms: name them by logical id instead.
-    const alarmArns = (value: unknown): unknown => {
-      if (Array.isArray(value)) return value.map(alarmArns);
-      if (value && typeof value === 'object') {
-        const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-        if (getAtt && resources[getAtt[0]]?.Type === 'AWS::CloudWatch::Alarm') {
-          return `alarm:${getAtt[0]}`;
-        }
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, alarmArns(v)]));
-      }
-      return value;
-    };
-    const body = resolveIntrinsics(json, alarmArns(dashboards[0].Properties?.DashboardBody));
-    return JSON.parse(body as string) as { widgets: Widget[] };
-  }
-  const { widgets } = dashboardBody();
-  const widget = (title: string): Widget => {
+  const widgets = dashboardWidgets(json);
+  const widget = (title: string): DashboardWidget => {
     const found = widgets.find((w) => w.properties.title === title);
     if (!found) throw new Error(`no widget titled ${title}`);
     return found;
@@ -353,14 +369,24 @@ describe('dashboard', () => {
       'Confirmations by outcome',
       'Provider latency (p50 / p99)',
       'Provider error rate',
+      'Provider outages (circuit breaker)',
       'Oldest pending age vs SLO',
       'Batch size',
+      'Map Runs (account-wide)',
+      'Confirm-batch children',
       'Run duration',
       'Lambda errors',
       'Lambda throttles',
       'Lambda duration (p99)',
       'Scheduler invocations and errors',
       'Dead-letter queue depth',
+      // test/infra/dynamodb-monitoring.test.ts checks these rows.
+      'DynamoDB throttle events',
+      'DynamoDB throttled requests by operation',
+      'DynamoDB system errors',
+      'DynamoDB latency (p99)',
+      'DynamoDB consumed read capacity',
+      'DynamoDB consumed write capacity',
     ]);
   });
 
@@ -387,9 +413,23 @@ describe('dashboard', () => {
 
   it('confirmations by every outcome', () => {
     expect(metricNames('Confirmations by outcome')).toEqual(
-      ['Confirmed', 'Rejected', 'Failed', 'Deferred', 'Skipped'].map(
+      ['Confirmed', 'Rejected', 'Failed', 'Deferred', 'Skipped', 'Unavailable'].map(
         (o) => `txconfirm/Transactions${o}`,
       ),
+    );
+  });
+
+  it('provider outages: runs stopped by the circuit breaker, and the transactions left untouched', () => {
+    expect(metricNames('Provider outages (circuit breaker)')).toEqual([
+      'txconfirm/RunsProviderUnavailable',
+      'txconfirm/TransactionsUnavailable',
+    ]);
+    // A row of its own.
+    expect(
+      (widget('Provider outages (circuit breaker)') as unknown as { width: number }).width,
+    ).toBe(24);
+    expect(JSON.stringify(widget('Run duration').properties.metrics)).toContain(
+      'RunsProviderUnavailable',
     );
   });
 
@@ -433,6 +473,31 @@ describe('dashboard', () => {
     );
     expect(widget('Dead-letter queue depth').properties.metrics as unknown[][]).toHaveLength(2);
   });
+
+  it('the Distributed Map: account-wide Map Runs, and what the confirm-batch children did', () => {
+    expect(metricNames('Map Runs (account-wide)')).toEqual([
+      'AWS/States/ApproximateOpenMapRunCount',
+      'AWS/States/OpenMapRunLimit',
+      'AWS/States/ApproximateMapRunBacklogSize',
+    ]);
+    // Dimensionless: Step Functions publishes Map Run metrics for the whole account only.
+    for (const line of widget('Map Runs (account-wide)').properties.metrics as unknown[][]) {
+      expect(line.filter((part) => typeof part === 'string')).toHaveLength(2);
+    }
+    // Then the child executions' own metrics once ConfirmPage has a Label (dynamodb-monitoring.test.ts).
+    expect(metricNames('Confirm-batch children').slice(0, 3)).toEqual([
+      'txconfirm/BatchSize',
+      'txconfirm/RunFailedBatches',
+      'txconfirm/ToleratedFailureThresholdExceeded-dev',
+    ]);
+    const [invocations] = widget('Confirm-batch children').properties.metrics as unknown[][];
+    expect(invocations[invocations.length - 1]).toMatchObject({ stat: 'SampleCount' });
+  });
+
+  it('the header names the stage the app metrics are shown for', () => {
+    const header = widgets.find((w) => w.type === 'text');
+    expect(header?.properties.markdown).toContain('stage=dev');
+  });
 });
 
 describe('cdk-nag with an alarm email subscription', () => {
@@ -443,10 +508,10 @@ describe('cdk-nag with an alarm email subscription', () => {
 });
 
 describe('validation', () => {
-  /** The problems validateConfig reports for `dev` with `change` applied ([] when it passes). */
-  function problemsOf(change: Partial<TxconfirmConfig>): readonly string[] {
+  /** The problems loading dev offline with `change` applied reports ([] when it passes). */
+  function problemsOf(change: Record<string, unknown>): readonly string[] {
     try {
-      validateConfig({ ...dev, ...change });
+      loadStageConfig({ stage: 'dev', offline: true, overrides: change });
       return [];
     } catch (error) {
       if (error instanceof InvalidConfigurationError) return error.problems;
@@ -454,20 +519,23 @@ describe('validation', () => {
     }
   }
 
-  it.each<[Partial<TxconfirmConfig>, string]>([
+  it.each<[Record<string, unknown>, string]>([
     [
-      { alarmEmail: 'oncall' },
-      'alarmEmail must be an email address (name@example.com) to receive the alarm notifications, or left out for no subscription, got "oncall"',
+      { alarmEmails: ['oncall'] },
+      'alarmEmails.0 must be an email address, got "oncall" (set in the tool options)',
     ],
     [
       { providerErrorRateThreshold: 0 },
-      'providerErrorRateThreshold must be a fraction of provider calls > 0 and <= 1 (0.2 = alarm above 20 % failed calls), got 0',
+      'providerErrorRateThreshold must be a number 0.01..1, got 0 (set in the tool options)',
     ],
     [
       { providerErrorRateThreshold: 1.5 },
-      'providerErrorRateThreshold must be a fraction of provider calls > 0 and <= 1 (0.2 = alarm above 20 % failed calls), got 1.5',
+      'providerErrorRateThreshold must be a number 0.01..1, got 1.5 (set in the tool options)',
     ],
-    [{ oldestPendingAgeSloSeconds: 30 }, 'oldestPendingAgeSloSeconds must be 60..86400, got 30'],
+    [
+      { oldestPendingAgeSloSeconds: 30 },
+      'oldestPendingAgeSloSeconds must be an integer 60..86400, got 30 (set in the tool options)',
+    ],
     [
       { oldestPendingAgeSloSeconds: 120 },
       'oldestPendingAgeSloSeconds must be >= the schedule period (300 s for rate(5 minutes)): a transaction created just after a run waits a whole period, got 120',
@@ -484,8 +552,8 @@ describe('validation', () => {
     expect(problemsOf(change)).toEqual([message]);
   });
 
-  it.each<[Partial<TxconfirmConfig>]>([
-    [{ alarmEmail: 'oncall@example.com' }],
+  it.each<[Record<string, unknown>]>([
+    [{ alarmEmails: ['oncall@example.com'] }],
     [{ providerErrorRateThreshold: 1 }],
     [{ scheduleExpression: 'cron(0/5 * * * ? *)', oldestPendingAgeSloSeconds: 900 }],
     [{ scheduleExpression: 'rate(1 day)', oldestPendingAgeSloSeconds: 86400 }],
@@ -513,7 +581,8 @@ describe('validation', () => {
       scheduleDeadLetterQueue: stack.node.findChild('ScheduleDeadLetterQueue') as sqs.IQueue,
       releaseLockDeadLetterQueue: stack.node.findChild('ReleaseLockDeadLetterQueue') as sqs.IQueue,
       oldestPendingAgeSloSeconds: 900,
-      removalPolicy: dev.removalPolicy,
+      alarmEmails: [],
+      removalPolicy: RemovalPolicy.DESTROY,
     };
     const build = (change: Partial<ConfirmationMonitoringProps>) => () =>
       new ConfirmationMonitoring(new Stack(new App(), 'Other'), 'Monitoring', {
@@ -532,6 +601,15 @@ describe('validation', () => {
     );
     expect(build({ providerErrorRateThreshold: 2 })).toThrow(
       'providerErrorRateThreshold must be > 0 and <= 1 (a fraction of provider calls), got 2',
+    );
+    expect(build({ alarmEmails: ['oncall'] })).toThrow(
+      'alarmEmails must be email addresses, got "oncall"',
+    );
+    expect(build({ alarmEmails: ['a@example.com', 'a@example.com'] })).toThrow(
+      'alarmEmails must not repeat an address, got "a@example.com" twice',
+    );
+    expect(build({ alarmTopicArn: 'pager' })).toThrow(
+      'alarmTopicArn must be an SNS topic ARN, got "pager"',
     );
   });
 });

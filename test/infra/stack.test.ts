@@ -1,9 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambdas/contracts';
+import { BREAKER_KEY } from '../../lambdas/adapters/dynamo-provider-breaker';
 import { envVarOf, HANDLER_CONFIG } from '../../lambdas/shared/config';
 import { TransactionsTable } from '../../lib/transactions-table';
 import { logicalIdOf, synthStage } from './synth';
+import { dev } from '../support/stages';
 
 // The dev stage, built once for the whole file.
 const { stack, template, json } = synthStage('dev');
@@ -15,8 +17,27 @@ const id = {
   releaseLock: logicalIdOf(stack.functions.releaseLock),
 };
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+/** lib/log-groups.ts stackUniqueSuffix(): the last group of the stack id's UUID, at deploy time. */
+const STACK_SUFFIX = {
+  'Fn::Select': [
+    4,
+    { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] },
+  ],
+};
+const HANDLERS = {
+  startRun: 'start-run',
+  fetchPage: 'fetch-page',
+  confirmBatch: 'confirm-batch',
+  finishRun: 'finish-run',
+  releaseLock: 'release-lock',
+} as const;
 
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+  Condition?: Record<string, Record<string, unknown>>;
+};
 
 /** Every statement that applies to a function's role: inline policies and attached AWS::IAM::Policy. */
 function statementsOfFunction(functionLogicalId: string): Statement[] {
@@ -88,12 +109,23 @@ describe('Lambda functions', () => {
     });
   });
 
-  it.each(functions)('%s logs to its own log group with the stage retention', (_name, fn) => {
+  it.each(functions)('%s logs to its own log group with the stage retention', (name, fn) => {
     const props = resources[logicalIdOf(fn)].Properties ?? {};
     const logGroupId = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
-    expect(resources[logGroupId]).toMatchObject({
+    expect(resources[logGroupId]).toEqual({
       Type: 'AWS::Logs::LogGroup',
-      Properties: { RetentionInDays: 7 },
+      // Named for people, unique per stack creation (a RETAINed group never collides); dev has
+      // no stage key, so no KmsKeyId.
+      Properties: {
+        LogGroupName: {
+          'Fn::Join': [
+            '',
+            [`/aws/lambda/txconfirm-dev-${HANDLERS[name as keyof typeof HANDLERS]}-`, STACK_SUFFIX],
+          ],
+        },
+        RetentionInDays: 7,
+      },
+      UpdateReplacePolicy: 'Delete',
       DeletionPolicy: 'Delete',
     });
     // Writes only there: no AWSLambdaBasicExecutionRole (which allows every log group).
@@ -143,9 +175,11 @@ describe('Lambda functions', () => {
     });
     expect(env('confirmBatch').Variables).toMatchObject({
       [ENV.TRANSACTIONS_TABLE]: { Ref: id.transactions },
-      [ENV.PROVIDER_BASE_URL]: 'https://sandbox.payments.example.com',
+      // The provider circuit breaker's item lives in the Runs table.
+      [ENV.RUNS_TABLE]: { Ref: id.runs },
+      [ENV.PROVIDER_BASE_URL]: dev.providerBaseUrl,
       // The secret's NAME (handlers call GetSecretValue with it), never its value.
-      [ENV.PROVIDER_SECRET_ID]: 'txconfirm/dev/provider',
+      [ENV.PROVIDER_SECRET_ID]: dev.providerSecret,
       [ENV.PROVIDER_TIMEOUT_MS]: '10000',
       [ENV.IN_BATCH_PARALLELISM]: '5',
       [ENV.MAX_ATTEMPTS]: '5',
@@ -197,14 +231,39 @@ describe('IAM least privilege', () => {
       'fetchPage',
       {
         'Transactions/index/pending-by-shard': ['dynamodb:Query'],
-        Runs: ['dynamodb:UpdateItem'],
+        // The lease and the run's progress; the provider circuit breaker (read only).
+        Runs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       },
     ],
-    ['confirmBatch', { Transactions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'] }],
+    [
+      'confirmBatch',
+      {
+        Transactions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+        // The provider circuit breaker: read, and changed by conditional updates only.
+        Runs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      },
+    ],
     ['finishRun', { Runs: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'] }],
     ['releaseLock', { Runs: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] }],
   ])('%s: exactly its DynamoDB actions', (fn, expected) => {
     expect(dynamoGrants(logicalIdOf(stack.functions[fn]))).toEqual(expected);
+  });
+
+  it('confirmBatch reaches only the circuit breaker item of the Runs table (not the lock, not run records)', () => {
+    const onRuns = statementsOfFunction(logicalIdOf(stack.functions.confirmBatch)).filter(
+      (s) =>
+        actionsOf(s).some((a) => a.startsWith('dynamodb:')) &&
+        JSON.stringify(s.Resource) === JSON.stringify(arnOf(id.runs)),
+    );
+    expect(onRuns).toHaveLength(1);
+    expect(onRuns[0].Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [BREAKER_KEY.pk] },
+    });
+    // The other functions' grants on the Runs table carry no such condition: they own the lock.
+    const fetchRuns = statementsOfFunction(logicalIdOf(stack.functions.fetchPage)).filter(
+      (s) => JSON.stringify(s.Resource) === JSON.stringify(arnOf(id.runs)),
+    );
+    expect(fetchRuns.every((s) => s.Condition === undefined)).toBe(true);
   });
 
   it('only confirm-batch reads the provider secret, and only GetSecretValue on that secret', () => {
@@ -231,7 +290,7 @@ describe('IAM least privilege', () => {
                 ':',
                 { Ref: 'AWS::AccountId' },
                 // A secret imported by name: its ARN ends in "-" and 6 random characters.
-                ':secret:txconfirm/dev/provider-??????',
+                `:secret:${dev.providerSecret}-??????`,
               ],
             ],
           },
@@ -356,10 +415,28 @@ describe('state machine', () => {
         Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': string[] } } }[];
       }
     ).Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+    // The vended-logs prefix AWS recommends, and a suffix unique to the stack's creation: the
+    // fixed name of before made a re-created stack fail on the RETAINed group ("already exists").
     expect(resources[destination].Properties).toEqual({
-      LogGroupName: '/aws/vendedlogs/states/txconfirm-dev',
+      LogGroupName: { 'Fn::Join': ['', ['/aws/vendedlogs/states/txconfirm-dev-', STACK_SUFFIX]] },
       RetentionInDays: 7,
     });
+  });
+
+  it('its role has no KMS permission (CloudWatch Logs itself uses a log group key)', () => {
+    const roleId = (resources[id.stateMachine].Properties?.RoleArn as { 'Fn::GetAtt': string[] })[
+      'Fn::GetAtt'
+    ][0];
+    const actions = Object.values(resources)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]),
+      )
+      .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement)
+      .flatMap(actionsOf);
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((a) => a.startsWith('kms:'))).toEqual([]);
   });
 
   it('alarms on failed, timed-out and aborted executions', () => {
@@ -436,6 +513,41 @@ describe('outputs', () => {
     template.hasOutput('StateMachineArn', { Value: { Ref: id.stateMachine } });
     template.hasOutput('TransactionsTableName', { Value: { Ref: id.transactions } });
     template.hasOutput('RunsTableName', { Value: { Ref: id.runs } });
+  });
+
+  it('what the operator preflight (txc doctor) reads: provider, dead-letter queues, SLO', () => {
+    template.hasOutput('ProviderSecretId', { Value: dev.providerSecret });
+    template.hasOutput('ProviderSecretArn', {
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':secretsmanager:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            `:secret:${dev.providerSecret}`,
+          ],
+        ],
+      },
+    });
+    template.hasOutput('ProviderBaseUrl', { Value: dev.providerBaseUrl });
+    template.hasOutput('ProviderTimeoutMs', { Value: String(dev.providerTimeoutMs) });
+    template.hasOutput('ScheduleDeadLetterQueueUrl', {
+      Value: { Ref: logicalIdOf(stack.node.findChild('ScheduleDeadLetterQueue')) },
+    });
+    template.hasOutput('ReleaseLockDeadLetterQueueUrl', {
+      Value: { Ref: logicalIdOf(stack.node.findChild('ReleaseLockDeadLetterQueue')) },
+    });
+    // 3 x the rate(5 minutes) period.
+    template.hasOutput('OldestPendingAgeSloSeconds', { Value: '900' });
+  });
+
+  it('ExternalAlarmTopicArn and EgressIps only when their settings ask for them', () => {
+    expect(Object.keys(template.findOutputs('*'))).not.toContain('ExternalAlarmTopicArn');
+    expect(Object.keys(template.findOutputs('*'))).not.toContain('EgressIps');
   });
 });
 

@@ -1,12 +1,12 @@
 import aslValidator from 'asl-validator';
 import { ERROR, STATE } from '../../lambdas/contracts';
-import { TRANSIENT_ERRORS } from '../../lib/confirmation-workflow';
-import { dev } from '../../lib/stages';
+import { TRANSIENT_ERRORS } from '../../lib/workflow/tasks';
+import { dev } from '../support/stages';
 import {
   type AslState,
   synthesizedDefinition,
   type SynthesizedDefinition,
-} from '../../local/synthesized-definition';
+} from '../../local/stack/synthesized-definition';
 import { logicalIdOf, synthStage } from './synth';
 
 // The ASL exactly as synthesized (DefinitionString resolved), read once for the whole file.
@@ -108,11 +108,12 @@ describe('FetchPage and NextStep?', () => {
     });
   });
 
-  it('routes CONFIRM / CONTINUE / FINISH', () => {
+  it('routes CONFIRM / CONTINUE / FINISH / UNAVAILABLE', () => {
     expect(state(STATE.NextStep).Choices).toEqual([
       { Variable: '$.next', StringEquals: 'CONFIRM', Next: STATE.ConfirmPage },
       { Variable: '$.next', StringEquals: 'CONTINUE', Next: STATE.ContinueAsNew },
       { Variable: '$.next', StringEquals: 'FINISH', Next: STATE.FinishRun },
+      { Variable: '$.next', StringEquals: 'UNAVAILABLE', Next: STATE.RecordProviderUnavailable },
     ]);
   });
 });
@@ -200,6 +201,7 @@ describe('retries', () => {
         STATE.ConfirmBatch,
         STATE.FinishRun,
         STATE.ReleaseLockAfterFailure,
+        STATE.RecordProviderUnavailable,
       ].sort(),
     );
     for (const [, s] of lambdaTasks) {
@@ -253,18 +255,21 @@ describe('finishing', () => {
     expect(state(STATE.Succeeded).Type).toBe('Succeed');
   });
 
-  it.each([STATE.FetchPage, STATE.ConfirmPage, STATE.ContinueAsNew, STATE.FinishRun])(
-    '%s catches everything into $.failure and goes to ReleaseLockAfterFailure',
-    (name) => {
-      expect(state(name).Catch).toEqual([
-        {
-          ErrorEquals: ['States.ALL'],
-          ResultPath: '$.failure',
-          Next: STATE.ReleaseLockAfterFailure,
-        },
-      ]);
-    },
-  );
+  it.each([
+    STATE.FetchPage,
+    STATE.ConfirmPage,
+    STATE.ContinueAsNew,
+    STATE.FinishRun,
+    STATE.RecordProviderUnavailable,
+  ])('%s catches everything into $.failure and goes to ReleaseLockAfterFailure', (name) => {
+    expect(state(name).Catch).toEqual([
+      {
+        ErrorEquals: ['States.ALL'],
+        ResultPath: '$.failure',
+        Next: STATE.ReleaseLockAfterFailure,
+      },
+    ]);
+  });
 
   it('ReleaseLockAfterFailure reports FAILED with the error, keeps the state, then RunFailed', () => {
     expect(state(STATE.ReleaseLockAfterFailure)).toMatchObject({
@@ -292,6 +297,31 @@ describe('finishing', () => {
       Type: 'Fail',
       ErrorPath: '$.failure.Error',
       CausePath: '$.failure.Cause',
+    });
+  });
+
+  it('RecordProviderUnavailable reports PROVIDER_UNAVAILABLE with the outage, keeps the state, then ProviderUnavailable', () => {
+    expect(state(STATE.RecordProviderUnavailable)).toMatchObject({
+      Parameters: {
+        FunctionName: arnOfFunction('finishRun'),
+        Payload: {
+          'run.$': '$.run',
+          'totals.$': '$.totals',
+          'executionArn.$': '$$.Execution.Id',
+          outcome: 'PROVIDER_UNAVAILABLE',
+          'providerUnavailable.$': '$.providerUnavailable',
+        },
+      },
+      ResultPath: null,
+      Next: STATE.ProviderUnavailable,
+    });
+  });
+
+  it('ProviderUnavailable fails the execution with that error and the outage as its cause', () => {
+    expect(state(STATE.ProviderUnavailable)).toMatchObject({
+      Type: 'Fail',
+      Error: ERROR.ProviderUnavailable,
+      CausePath: '$.providerUnavailable.cause',
     });
   });
 });

@@ -1,8 +1,9 @@
 // `npm start` as a user runs it: a child process, its exit codes, its --json summary and
 // --schedule. SIGKILL mid-run and the restart are in test/reliability/restart.test.ts.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
-import { dev } from '../../lib/stages';
+import { dev } from '../support/stages';
 import { startNpmStart } from '../support/npm-start';
 
 const start = startNpmStart;
@@ -21,6 +22,12 @@ describe('npm start (bin/txconfirm-local.ts)', () => {
       '--data-dir',
       '--json',
       '--schedule',
+      '--keep-logs',
+      '--permanent-error-rate',
+      '--auth-failure',
+      '--outage',
+      '--outage-mode',
+      '--slow',
     ]) {
       expect(r.stdout).toContain(flag);
     }
@@ -32,6 +39,13 @@ describe('npm start (bin/txconfirm-local.ts)', () => {
     [['--failure-rate', '2'], /--failure-rate must be a number 0\.\.1, got "2"/],
     [['--rejection-rate', 'x'], /--rejection-rate/],
     [['--no-such-flag'], /unknown option/],
+    [['--outage', '30'], /--outage duration must be a number with a unit .*\(add a unit: 30s\)/],
+    [['--outage', '30s@@1s'], /--outage must be DURATION\[@START\]/],
+    [['--slow', 'fast'], /--slow latency must be a number with a unit/],
+    [['--auth-failure', '500'], /--auth-failure must be 401 or 403, got "500"/],
+    [['--outage-mode', 'drop'], /--outage-mode/],
+    [['--outage-mode', 'refuse'], /--outage-mode goes with --outage/],
+    [['--permanent-error-rate', '2'], /--permanent-error-rate must be a number 0\.\.1, got "2"/],
     [['surplus'], /too many arguments|unknown command|excess/i],
   ])('usage error %j exits 2 with a message naming the problem', async (args, message) => {
     const r = await run(args);
@@ -49,6 +63,8 @@ describe('npm start (bin/txconfirm-local.ts)', () => {
       '--rejection-rate',
       '0.2',
       '--json',
+      // Read below: without it, the temporary folder is gone when the process exits.
+      '--keep-logs',
     ]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout.trim()) as Record<string, unknown> & {
@@ -85,6 +101,8 @@ describe('npm start (bin/txconfirm-local.ts)', () => {
     expect(completed.length).toBe(300);
     expect(completed[0]).toMatchObject({ transactionId: expect.any(String) });
     expect(r.stdout).not.toContain('transaction completed');
+    expect(report.logsRemovedOnExit).toBe(false);
+    fs.rmSync(path.dirname(report.logFile as string), { recursive: true, force: true });
   });
 
   it('--schedule runs on the stack schedule until Ctrl-C, then stops gracefully with exit 0', async () => {

@@ -13,10 +13,11 @@ import {
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { startDynalite, type DynaliteHost } from '../../local/dynalite-host';
-import { startSecretsEndpoint } from '../../local/secrets-endpoint';
+import { startDynalite, type DynaliteHost } from '../../local/aws/dynalite-host';
+import { startSecretsEndpoint } from '../../local/aws/secrets-endpoint';
 import { testStack } from '../support/template';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -220,9 +221,9 @@ describe('secrets endpoint (Secrets Manager stand-in)', () => {
       await expect(
         client.send(new GetSecretValueCommand({ SecretId: 'nope' })),
       ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
-      await expect(
-        client.send(new DescribeSecretCommand({ SecretId: 'provider/key' })),
-      ).rejects.toMatchObject({ name: 'UnknownOperationException' });
+      await expect(client.send(new ListSecretsCommand({}))).rejects.toMatchObject({
+        name: 'UnknownOperationException',
+      });
     } finally {
       client.destroy();
       await secrets.stop();
@@ -230,13 +231,32 @@ describe('secrets endpoint (Secrets Manager stand-in)', () => {
     }
     await expect(fetch(secrets.url)).rejects.toThrow();
   });
+
+  test('DescribeSecret: metadata with the AWSCURRENT version, never the value, not a read', async () => {
+    const secrets = await startSecretsEndpoint({ 'provider/key': 'k-secret-value' });
+    const client = new SecretsManagerClient({ endpoint: secrets.url, maxAttempts: 1 });
+    try {
+      const described = await client.send(new DescribeSecretCommand({ SecretId: 'provider/key' }));
+      expect(described.Name).toBe('provider/key');
+      expect(Object.values(described.VersionIdsToStages ?? {})).toEqual([['AWSCURRENT']]);
+      expect(described.LastChangedDate).toBeInstanceOf(Date);
+      expect(JSON.stringify(described)).not.toContain('k-secret-value');
+      expect(secrets.reads('provider/key')).toBe(0);
+      await expect(
+        client.send(new DescribeSecretCommand({ SecretId: 'nope' })),
+      ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    } finally {
+      client.destroy();
+      await secrets.stop();
+    }
+  });
 });
 
 /** A separate Node process that starts a host on `dataDir`, writes `ids`, says WROTE and waits. */
 function spawnWriter(dataDir: string, ids: string[]): ChildProcess {
   const script = `
     const { PutItemCommand } = require('@aws-sdk/client-dynamodb');
-    const { startDynalite } = require(${JSON.stringify(path.join(REPO, 'local/dynalite-host.ts'))});
+    const { startDynalite } = require(${JSON.stringify(path.join(REPO, 'local/aws/dynalite-host.ts'))});
     (async () => {
       const host = await startDynalite({ tables: JSON.parse(process.env.TABLES), dataDir: process.env.DATA_DIR });
       for (const id of JSON.parse(process.env.IDS)) {

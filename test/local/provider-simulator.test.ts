@@ -12,7 +12,7 @@ import {
   type ProviderSimulator,
   type ProviderSimulatorOptions,
   type SimulatedCall,
-} from '../../local/provider-simulator';
+} from '../../local/fakes/provider-simulator';
 
 const API_KEY = 'sim-key';
 
@@ -479,14 +479,17 @@ describe('auth and bad requests', () => {
 describe('timeouts', () => {
   test('the real HTTP adapter times out and classifies it transient; stop() frees the held socket', async () => {
     const sim = await simulator({ timeoutRate: 1, timeoutHoldMs: 30_000 });
-    const started = performance.now();
+    // The socket is held 30 s: TIMEOUT means the adapter's 150 ms cut it off.
     const response = await adapter(sim, 150).confirm(tx('tx-1'));
     expect(response).toEqual({ kind: 'network', code: 'TIMEOUT' });
     expect(classifyProviderResponse(response)).toMatchObject({ outcome: 'transient' });
-    expect(performance.now() - started).toBeLessThan(1000);
-    const stopping = performance.now();
-    await sim.stop();
-    expect(performance.now() - stopping).toBeLessThan(1000);
+    // stop() must not wait for the held socket: a stop that did would outlast the hold (30 s),
+    // and this race would see the hold's end first.
+    const stopped = await Promise.race([
+      sim.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(() => resolve('still holding'), 25_000).unref()),
+    ]);
+    expect(stopped).toBe('stopped');
   });
 
   test('after timeoutHoldMs the socket is closed without an answer', async () => {
@@ -496,8 +499,8 @@ describe('timeouts', () => {
     const elapsed = performance.now() - started;
     expect(response.kind).toBe('network');
     expect(response).not.toEqual({ kind: 'network', code: 'TIMEOUT' });
+    // Closed after the hold (not at once), and before the adapter's own 5 s timeout (not TIMEOUT).
     expect(elapsed).toBeGreaterThanOrEqual(75);
-    expect(elapsed).toBeLessThan(2000);
     expect(classifyProviderResponse(response).outcome).toBe('transient');
   });
 });
@@ -660,5 +663,76 @@ describe('outcome store (the provider outlives a crash of the local runtime)', (
     expect(after.stats().finalOutcomes).toEqual({ confirmed: 0, rejected: 0 });
     const fresh = classifyProviderResponse(await adapter(after).confirm(tx('tx-crash-2')));
     expect(fresh.outcome).toBe('rejected');
+  });
+
+  it('replays every kind of stored answer byte for byte after a restart: a 402 rejection, a 200 rejection, a scripted answer with its own header', async () => {
+    const outcomeStoreFile = path.join(tmp, 'outcomes-kinds', 'provider-outcomes.jsonl');
+    const before = await simulator({
+      outcomeStoreFile,
+      rejectionRate: 1,
+      rejectionStyle: 'status402',
+    });
+    before.script('tx-scripted', {
+      status: 200,
+      body: { status: 'CONFIRMED', reference: 'ref-scripted' },
+      headers: { 'X-Provider-Trace': 'abc' },
+    });
+    const keys = ['tx-402', 'tx-scripted'];
+    const first = [];
+    for (const key of keys) first.push(await raw(before, key));
+    before.configure({ rejectionStyle: 'body' });
+    keys.push('tx-200');
+    first.push(await raw(before, 'tx-200'));
+    await before.stop();
+
+    const after = await simulator({ outcomeStoreFile, rejectionRate: 0 });
+    for (const [i, key] of keys.entries()) {
+      const again = await raw(after, key);
+      expect(again.status).toBe(first[i].status);
+      expect(again.body).toEqual(first[i].body);
+      expect(again.headers.get('x-provider-trace')).toBe(first[i].headers.get('x-provider-trace'));
+    }
+    expect(first.map((r) => r.status)).toEqual([402, 200, 200]);
+    expect(first[1].headers.get('x-provider-trace')).toBe('abc');
+    expect(after.finalOutcome('tx-402')).toMatchObject({ outcome: 'rejected' });
+    expect(after.finalOutcome('tx-scripted')).toEqual({
+      outcome: 'confirmed',
+      reference: 'ref-scripted',
+    });
+    expect(after.stats()).toMatchObject({ replays: 3, distinctKeys: 0 });
+  });
+
+  it('reloads a store file larger than its 1 MiB read chunk: keys on both sides of every chunk boundary replay', async () => {
+    const outcomeStoreFile = path.join(tmp, 'outcomes-big', 'provider-outcomes.jsonl');
+    const writer = await simulator({ outcomeStoreFile, rejectionRate: 0 });
+    await raw(writer, 'tx-big-0');
+    await writer.stop();
+    // The simulator's own line, repeated under other keys with their own references.
+    const line = JSON.parse(fs.readFileSync(outcomeStoreFile, 'utf8').trim()) as {
+      key: string;
+      final: { reference: string };
+    };
+    const n = 12_000;
+    const lines: string[] = [];
+    for (let i = 1; i < n; i++) {
+      const reference = `ref-big-${i}`;
+      lines.push(
+        JSON.stringify({ ...line, key: `tx-big-${i}`, final: { outcome: 'confirmed', reference } }),
+      );
+    }
+    fs.appendFileSync(outcomeStoreFile, `${lines.join('\n')}\n`);
+    expect(fs.statSync(outcomeStoreFile).size).toBeGreaterThan(2 ** 20);
+
+    const reader = await simulator({ outcomeStoreFile, rejectionRate: 1 });
+    for (let i = 1; i < n; i++) {
+      expect(reader.finalOutcome(`tx-big-${i}`)).toEqual({
+        outcome: 'confirmed',
+        reference: `ref-big-${i}`,
+      });
+    }
+    expect(reader.finalOutcome('tx-big-0')).toEqual({
+      outcome: 'confirmed',
+      reference: line.final.reference,
+    });
   });
 });

@@ -3,9 +3,25 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { expectInvariants, withRuntime } from '../reliability/support';
+import { allTransactions, expectInvariants, withRuntime } from '../reliability/support';
 
 describe('embedded local runtime', () => {
+  it('seeding a count that is no multiple of the write chunk stores exactly the ids it returns, consecutive, PENDING, created before now', async () => {
+    await withRuntime({ provider: { latencyMs: 0 } }, async (rt) => {
+      const now = new Date();
+      const first = await rt.seedTransactions(53, now);
+      const second = await rt.seedTransactions(2, now);
+      const numbers = [...first, ...second].map((id) => Number(id.split('-').pop()));
+      expect(numbers).toEqual(Array.from({ length: 55 }, (_, i) => numbers[0] + i));
+      const stored = await allTransactions(rt);
+      expect(stored.map((t) => t.id).sort()).toEqual([...first, ...second].sort());
+      for (const t of stored) {
+        expect(t.status).toBe('PENDING');
+        expect(Date.parse(String(t.createdAt))).toBeLessThan(now.getTime());
+      }
+    });
+  });
+
   it('happy path: every seeded transaction reaches a terminal state in one run', async () => {
     await withRuntime({ provider: { latencyMs: 0, rejectionRate: 0.1, seed: 7 } }, async (rt) => {
       const ids = await rt.seedTransactions(600);

@@ -1,10 +1,10 @@
 // The local schedule reads the expression from the synthesized stack and computes fire times.
-import { dev } from '../../lib/stages';
+import { dev } from '../support/stages';
 import {
   nextFireTime,
   scheduleFromTemplate,
   UnsupportedScheduleExpression,
-} from '../../local/schedule';
+} from '../../local/stack/schedule';
 import { testStack } from '../support/template';
 
 describe('local schedule', () => {

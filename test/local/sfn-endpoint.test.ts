@@ -17,14 +17,14 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { STATE } from '../../lambdas/contracts';
+import { ENV, STATE } from '../../lambdas/contracts';
 import type { RunSummary } from '../../lambdas/contracts';
-import { LocalRuntime } from '../../local/runtime';
+import { LocalRuntime, mergedFunctionEnvironment } from '../../local/runtime/local-runtime';
 import {
   type LocalSchedulerControl,
   type SfnEndpoint,
   startSfnEndpoint,
-} from '../../local/sfn-endpoint';
+} from '../../local/aws/sfn-endpoint';
 
 let runtime: LocalRuntime;
 let endpoint: SfnEndpoint;
@@ -486,6 +486,12 @@ describe('txconfirm routes', () => {
       },
       shardCount: 16,
       schedule: null,
+      providerTimeoutMs: 10_000,
+      secretsManager: {
+        endpoint: runtime.secretsEndpoint,
+        secretId: mergedFunctionEnvironment(runtime.stack)[ENV.PROVIDER_SECRET_ID],
+      },
+      oldestPendingAgeSloSeconds: 900,
     });
     expect(String(target.dynamodbEndpoint)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 

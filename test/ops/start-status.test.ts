@@ -85,8 +85,8 @@ describe('txc start', () => {
       maxItems: 10,
       createdBefore: '2024-05-01T00:00:00+02:00',
     });
-    expect(run.out).toMatch(line('started', `${executionArn('manual-1')}`));
-    expect(run.out).toContain('npm run txc -- status manual-1\n');
+    expect(run.out).toMatch(line('started', 'manual-1'));
+    expect(run.out).toContain('follow it:\n  npm run txc -- status manual-1 --stage dev\n');
   });
 
   it('no flags: the schedule’s own input {}', async () => {
@@ -182,10 +182,10 @@ describe('txc start', () => {
     expect(
       sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn),
     ).toEqual([first, first, second, second, second]);
-    expect(run.err).toContain(`continued as new: manual-2 -> ${second}`);
+    expect(run.err).toContain('continued as new: manual-2 -> child-of-manual-2');
     expect(run.out).toMatch(line('run', '20240501T100000Z-manual-1'));
     expect(run.out).toMatch(line('status', 'SUCCEEDED'));
-    expect(run.out).toMatch(line('execution', `${second}`));
+    expect(run.out).toMatch(line('execution', 'child-of-manual-2'));
     expect(run.out).toMatch(/confirmed: +100\n/);
     expect(run.out).toMatch(/rejected: +15\n/);
     expect(run.out).toMatch(line('duration', '2m 5s'));
@@ -217,7 +217,10 @@ describe('txc start', () => {
     expect(run.code).toBe(0);
     expect(run.out).toContain('SKIPPED (another run holds the lock)');
     expect(run.out).toMatch(line('holder run', `${holder.runId}`));
-    expect(run.out).toMatch(line('holder execution', `${holder.executionArn}`));
+    expect(run.out).toMatch(line('holder execution', 'sched'));
+    expect(run.out).toContain(
+      'the run holding the lock:\n  npm run txc -- status sched --stage dev\n',
+    );
     const asJson = await txc(['start', '--wait', '--json']);
     expect(JSON.parse(asJson.out)).toMatchObject({ status: 'SKIPPED', holder });
   });
@@ -453,7 +456,11 @@ describe('txc status', () => {
       });
     sfn.on(ListMapRunsCommand).rejects(denied('states:ListMapRuns'));
     ddb.on(GetCommand).rejects(denied('dynamodb:GetItem'));
-    const run = await txc(['status', 'busy'], { now: () => new Date('2024-05-01T10:00:42Z') });
+    // A wide terminal: each message on one line.
+    const run = await txc(['status', 'busy'], {
+      now: () => new Date('2024-05-01T10:00:42Z'),
+      columns: 200,
+    });
     expect(run.code).toBe(0);
     expect(run.out).toMatch(line('status', 'RUNNING'));
     expect(run.out).toMatch(line('elapsed', '42s'));

@@ -261,6 +261,7 @@ describe('txc pending, failed, requeue --all-failed and runs on DynamoDB', () =>
       ['20240502T100000Z-a', 'SUCCEEDED'],
       ['20240502T110000Z-b', 'FAILED'],
       ['20240502T113000Z-c', 'RUNNING'],
+      ['20240502T090000Z-d', 'PROVIDER_UNAVAILABLE'],
     ] as const) {
       await runs.putRun({
         runId,
@@ -269,6 +270,15 @@ describe('txc pending, failed, requeue --all-failed and runs on DynamoDB', () =>
         executionArn: `arn:x:${runId}`,
         dryRun: false,
         totals: { ...emptyTotals(), confirmed: 3 },
+        ...(status === 'PROVIDER_UNAVAILABLE'
+          ? {
+              error: 'ProviderUnavailable: payment provider unavailable (a long sentence)',
+              providerUnavailable: {
+                reason: 'HTTP 503 ×20 of 20 calls',
+                retryAt: '2024-05-02T09:00:30.000Z',
+              },
+            }
+          : {}),
         ttl: 0,
       });
     }
@@ -292,8 +302,20 @@ describe('txc pending, failed, requeue --all-failed and runs on DynamoDB', () =>
       ['20240502T110000Z-b', 'FAILED'],
     ]);
     const human = await run('runs');
-    expect(human.out).toMatch(/20240502T113000Z-c │ RUNNING +│ 30m 0s +│ - +│ - +│/);
-    expect(human.out).toMatch(/20240502T110000Z-b │ FAILED +│ - +│ 0 +│ 3 +│/);
+    // A RUNNING run shows the totals of the pages read so far.
+    expect(human.out).toMatch(
+      /20240502T113000Z-c │ RUNNING +│ 30m 0s │ so far: fetched 0, confirmed 3 +│/,
+    );
+    // A run stopped by a provider outage: the status whole (over two lines), the breaker's
+    // evidence and retry time instead of the error's prose.
+    expect(human.out).toMatch(/20240502T090000Z-d │ PROVIDER_ +│/);
+    expect(human.out).toMatch(/│ UNAVAILABLE │/);
+    expect(human.out.replace(/[│\s]+/g, ' ')).toContain(
+      'provider unavailable: HTTP 503 ×20 of 20 calls; next probe after 2024-05-02T09:00:30.000Z',
+    );
+    expect(human.out).not.toContain('a long sentence');
+    for (const l of human.out.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+    expect(human.out).toMatch(/20240502T110000Z-b │ FAILED +│ - +│ fetched 0, confirmed 3 +│/);
     // The lock item shares the table but never shows up as a run.
     expect(human.out).not.toContain('confirmation');
     const schedule = await run('schedule');

@@ -40,18 +40,27 @@ export interface Captured {
   err: string;
 }
 
-/** Runs `txc <argv>` with captured output and no real waiting. */
+/**
+ * Runs `txc <argv>` with captured output and no real waiting, in an environment without
+ * TXC_ENDPOINT (unless `deps.env` says otherwise), laid out for `columns` (default 80).
+ */
 export async function txc(
   argv: string[],
-  deps: Omit<TxcDeps, 'io'> = {},
+  deps: Omit<TxcDeps, 'io'> & { columns?: number } = {},
   program?: (deps: TxcDeps) => Command,
 ): Promise<Captured> {
   let out = '';
   let err = '';
+  const { columns, ...rest } = deps;
   const allDeps: TxcDeps = {
     sleep: async () => undefined,
-    ...deps,
-    io: { out: (s) => (out += s), err: (s) => (err += s) },
+    env: {},
+    ...rest,
+    io: {
+      out: (s) => (out += s),
+      err: (s) => (err += s),
+      ...(columns === undefined ? {} : { columns }),
+    },
   };
   const code = await runTxc(argv, allDeps, program?.(allDeps));
   return { code, out, err };
@@ -115,6 +124,31 @@ export async function fakeLocalEndpoint(
             startDate: 1714557600,
           }),
         );
+      } else if (amzTarget === 'AWSStepFunctions.DescribeExecution') {
+        // Every execution asked for has ended: a run that confirmed nothing.
+        const { executionArn } = JSON.parse(body) as { executionArn: string };
+        const name = executionArn.split(':').pop() ?? '';
+        res.setHeader('content-type', 'application/x-amz-json-1.0');
+        res.end(
+          JSON.stringify({
+            executionArn,
+            name,
+            stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:txconfirm-dev',
+            status: 'SUCCEEDED',
+            startDate: 1714557600,
+            stopDate: 1714557601,
+            input: '{}',
+            output: JSON.stringify({
+              runId: `20240501T100000Z-${name}`,
+              status: 'SUCCEEDED',
+              startedAt: '2024-05-01T10:00:00.000Z',
+              finishedAt: '2024-05-01T10:00:01.000Z',
+              durationMs: 1000,
+              dryRun: false,
+              totals: { pages: 1, fetched: 0 },
+            }),
+          }),
+        );
       } else {
         res.statusCode = 404;
         res.end('{}');
@@ -128,4 +162,69 @@ export async function fakeLocalEndpoint(
     requests,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** Lines of `text` longer than `width` characters (code points), for the width checks. */
+export function overlong(text: string, width = 80): string[] {
+  return text.split('\n').filter((l) => [...l].length > width);
+}
+
+/**
+ * Every `npm run txc -- …` command printed in `text` (a hint on lines of its own, with ` \`
+ * continuations, or inline between backquotes), as printed.
+ */
+export function printedCommands(text: string): string[] {
+  const commands: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i += 1) {
+    const at = lines[i].indexOf('npm run txc -- ');
+    if (at < 0) continue;
+    let command = lines[i].slice(at);
+    const tick = at > 0 && lines[i][at - 1] === '`' ? command.indexOf('`') : -1;
+    if (tick >= 0) command = command.slice(0, tick);
+    while (command.endsWith(' \\') && i + 1 < lines.length) {
+      i += 1;
+      command = `${command}\n${lines[i]}`;
+    }
+    commands.push(command);
+  }
+  return commands;
+}
+
+/**
+ * The argv a POSIX shell makes of a printed `npm run txc -- …` command (quotes, backslash-newline
+ * continuations), without `npm run txc --`. Throws on anything a shell would treat specially.
+ */
+export function shellArgv(command: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < command.length; i += 1) {
+    const c = command[i];
+    if (c === '\\' && command[i + 1] === '\n') {
+      i += 1;
+    } else if (c === ' ' || c === '\n') {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const end = command.indexOf("'", i + 1);
+      if (end < 0) throw new Error(`unterminated quote in ${command}`);
+      word = (word ?? '') + command.slice(i + 1, end);
+      i = end;
+    } else if (c === '\\') {
+      word = (word ?? '') + command[i + 1];
+      i += 1;
+    } else if (/[|&;<>()$`"*?[\]#~{}]/.test(c) && word === undefined) {
+      throw new Error(`a shell would not pass ${JSON.stringify(c)} through as is: ${command}`);
+    } else if (/[|&;<>()$`"*?[\]{}]/.test(c)) {
+      throw new Error(`a shell would not pass ${JSON.stringify(c)} through as is: ${command}`);
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  const [npm, run, script, dashes, ...argv] = words;
+  if (`${npm} ${run} ${script} ${dashes}` !== 'npm run txc --') {
+    throw new Error(`not an npm run txc -- command: ${command}`);
+  }
+  return argv;
 }

@@ -112,7 +112,7 @@ describe('local target (--local)', () => {
     const run = await txc(['runs', '--local', '--endpoint', closed.url]);
     expect(run.code).toBe(1);
     expect(run.err).toBe(
-      `EndpointUnreachable: nothing answers at ${closed.url} — start it with \`npm run txc -- local serve\`\n`,
+      `EndpointUnreachable: nothing answers at ${closed.url} — start it with \`npm run txc -- local serve --port ${new URL(closed.url).port}\`\n`,
     );
     // The default endpoint, named the same way.
     await expect(

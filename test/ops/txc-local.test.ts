@@ -1,7 +1,6 @@
 // Operators' runbook, rehearsed offline: `txc local serve` as a child process, driven by the real
 // @aws-sdk/client-sfn and by `txc` itself (child processes too), as a user would.
-import { type ChildProcess, spawn } from 'node:child_process';
-import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateActivityCommand,
@@ -20,68 +19,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
-import { dev } from '../../lib/stages';
+import { dev } from '../support/stages';
+import { type Result, ROOT, serve as serveLocal, type Served, TXC, txc } from './local-serve';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const TXC = path.join(ROOT, 'bin', 'txc.js');
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-interface Served {
-  child: ChildProcess;
-  info: {
-    stepFunctionsEndpoint: string;
-    stateMachineArn: string;
-    dynamodbEndpoint: string;
-    tables: { transactions: string; runs: string; pendingIndex: string };
-  };
-  stop(): Promise<void>;
-}
-
-async function serve(args: string[]): Promise<Served> {
-  const child = spawn(
-    process.execPath,
-    [TXC, 'local', 'serve', '--port', '0', '--no-schedule', '--json', ...args],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const info = await new Promise<Served['info']>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const line = stdout.split('\n')[0];
-      if (stdout.includes('\n')) resolve(JSON.parse(line) as Served['info']);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return {
-    child,
-    info,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function txc(endpoint: string, args: string[]): Promise<Result> {
-  const child = spawn(process.execPath, [TXC, ...args, '--endpoint', endpoint], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+/** The runbook's endpoint: no schedule, so nothing starts a run but the test. */
+const serve = (args: string[]): Promise<Served> => serveLocal(['--no-schedule', ...args]);
 
 const json = <T>(r: Result): T => JSON.parse(r.stdout) as T;
 
@@ -200,7 +144,7 @@ describe('txc local serve with the real SFN client', () => {
   });
 });
 
-describe('txc against the local endpoint (the README runbook)', () => {
+describe('txc against the local endpoint (the runbook rehearsed offline)', () => {
   let served: Served;
   let endpoint: string;
   let ddb: DynamoDBDocumentClient;

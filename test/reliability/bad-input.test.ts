@@ -1,6 +1,6 @@
-// Bad input through the real local runtime: malformed stored records in a full run (DESIGN.md §4
+// Bad input through the real local runtime: malformed stored records in a full run (docs/architecture.md §4
 // invariant 5) and malformed execution input, through the runtime and over the local Step
-// Functions endpoint (DESIGN.md §5). Every scenario ends with the §4 invariants read from the store.
+// Functions endpoint (docs/architecture.md §5). Every scenario ends with the §4 invariants read from the store.
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
@@ -16,8 +16,8 @@ import { LOCK_KEY, RUN_PARTITION } from '../../lambdas/adapters/dynamo-run-store
 import { type BatchResult, ENV } from '../../lambdas/contracts';
 import { MAX_TRANSACTION_IDS } from '../../lambdas/domain/execution-input';
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
-import { LocalRuntime, mergedFunctionEnvironment } from '../../local/runtime';
-import { type SfnEndpoint, startSfnEndpoint } from '../../local/sfn-endpoint';
+import { LocalRuntime, mergedFunctionEnvironment } from '../../local/runtime/local-runtime';
+import { type SfnEndpoint, startSfnEndpoint } from '../../local/aws/sfn-endpoint';
 import {
   allTransactions,
   expectInvariants,
@@ -84,7 +84,7 @@ const PAGED: readonly BadRecord[] = [
 
 // createdAt is the sort key of the sparse pending index: a record without it (or with a string
 // that sorts after every cutoff, such as "yesterday") is never paged by a scheduled run. That is
-// the writer's contract (DESIGN.md §2), not something the confirmer can see without a table scan;
+// the writer's contract (docs/architecture.md §2), not something the confirmer can see without a table scan;
 // such a record stays PENDING and untouched until an operator names it in `transactionIds`,
 // which reads the item itself and marks it FAILED like any other malformed record.
 const NOT_PAGED: readonly BadRecord[] = [
@@ -92,7 +92,7 @@ const NOT_PAGED: readonly BadRecord[] = [
   { name: 'createdAt "yesterday"', field: 'createdAt', set: { createdAt: 'yesterday' } },
 ];
 
-describe('bad stored records through a full run (DESIGN.md §4 invariant 5)', () => {
+describe('bad stored records through a full run (docs/architecture.md §4 invariant 5)', () => {
   it('each malformed record becomes FAILED with INVALID_RECORD naming its field; its batch neighbours are confirmed or rejected; invariants hold', async () => {
     const batches: (BatchResult | undefined)[] = [];
     await withRuntime(
@@ -271,7 +271,7 @@ describe('bad stored records through a full run (DESIGN.md §4 invariant 5)', ()
   });
 });
 
-describe('bad execution input (DESIGN.md §5)', () => {
+describe('bad execution input (docs/architecture.md §5)', () => {
   let rt: LocalRuntime;
   let seeded: string[];
 

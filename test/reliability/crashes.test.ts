@@ -1,12 +1,12 @@
-// Reliability: crashes and concurrency (DESIGN.md §3–§4). Each scenario runs the real local
+// Reliability: crashes and concurrency (docs/architecture.md §3–§4). Each scenario runs the real local
 // runtime (synthesized workflow, in-process handlers, dynalite, the simulated provider) with a
 // fault injected through interceptInvoke / storeFaults, then reads the §4 invariants back.
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { BatchResult, RunSummary } from '../../lambdas/contracts';
 import { LOCK_KEY, RUN_PARTITION } from '../../lambdas/adapters/dynamo-run-store';
-import type { InvocationCall, LocalRuntime } from '../../local/runtime';
-import { type StoreRequest, requestItemId } from '../../local/store-fault-proxy';
-import { dev } from '../../lib/stages';
+import type { InvocationCall, LocalRuntime } from '../../local/runtime/local-runtime';
+import { type StoreRequest, requestItemId } from '../../local/fakes/store-fault-proxy';
+import { dev } from '../support/stages';
 import { expectInvariants, scaled, withRuntime } from './support';
 
 /** The confirm-batch event of one Distributed Map child. */
@@ -453,8 +453,9 @@ describe('reliability: crashes and concurrency', () => {
     const results = new Map<string, { mode: string; results: BatchResult[]; size: number }>();
     await withRuntime(
       {
-        // Long enough that both deliveries of a batch have calls for the same key in flight.
-        provider: { latencyMs: 10, jitterMs: 5, rejectionRate: 0.1, seed: 25 },
+        // Long enough that both deliveries of a batch have calls for the same key in flight, even
+        // when a loaded machine starts the second delivery's calls tens of ms after the first's.
+        provider: { latencyMs: 60, jitterMs: 5, rejectionRate: 0.1, seed: 25 },
         interceptInvoke: log.intercept(async (call, invocation) => {
           if (!order.has(invocation.key)) order.set(invocation.key, order.size);
           const mode = (['concurrent', 'sequential', 'single'] as const)[

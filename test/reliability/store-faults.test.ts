@@ -1,7 +1,7 @@
 // DynamoDB answering errors and slowly (the store fault proxy's `error` and `delay` faults): the
 // SDK retries throttling itself; what it cannot absorb fails the batch (SystemicFault), which
 // Step Functions retries; nothing is lost or written twice.
-import { requestItemId, type StoreRequest } from '../../local/store-fault-proxy';
+import { requestItemId, type StoreRequest } from '../../local/fakes/store-fault-proxy';
 import { expectInvariants, scaled, withRuntime } from './support';
 
 describe('reliability: store errors and slow answers', () => {

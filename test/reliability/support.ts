@@ -1,17 +1,22 @@
 // The reliability suite's harness: the real local runtime (synthesized workflow, in-process
-// handlers, dynalite, the simulated provider over loopback HTTP), fault hooks, and the DESIGN.md §4
-// invariants read back from the store and the provider's call log after every scenario.
+// handlers, dynalite, the simulated provider over loopback HTTP), fault hooks, and the
+// docs/architecture.md §4 invariants read back from the store and the provider's call log after
+// every scenario.
 import * as fs from 'node:fs';
 import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { SimulatedCall } from '../../local/provider-simulator';
+import { GetCommand, UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import type { SimulatedCall } from '../../local/fakes/provider-simulator';
 import {
   LocalRuntime,
   type LocalRuntimeOptions,
   type RunOutcome,
   mergedFunctionEnvironment,
-} from '../../local/runtime';
+} from '../../local/runtime/local-runtime';
 import { ENV } from '../../lambdas/contracts';
+import { BREAKER_KEY } from '../../lambdas/adapters/dynamo-provider-breaker';
+import { RUN_PARTITION } from '../../lambdas/adapters/dynamo-run-store';
+import type { BreakerRecord, RunRecord } from '../../lambdas/domain/ports';
+import { makeRunId } from '../../lambdas/domain/run-state';
 
 export const isolateModules = (load: () => void) => jest.isolateModules(load);
 
@@ -73,18 +78,14 @@ async function scanAll(
   indexName?: string,
 ): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await runtime.ddb.send(
-      new ScanCommand({
-        TableName: runtime.stack.tableNames.transactions,
-        ...(indexName === undefined ? { ConsistentRead: true } : { IndexName: indexName }),
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const pages = paginateScan(
+    { client: runtime.ddb },
+    {
+      TableName: runtime.stack.tableNames.transactions,
+      ...(indexName === undefined ? { ConsistentRead: true } : { IndexName: indexName }),
+    },
+  );
+  for await (const page of pages) items.push(...(page.Items ?? []));
   return items;
 }
 
@@ -152,7 +153,8 @@ export interface InvariantReport {
 const TERMINAL = new Set(['CONFIRMED', 'REJECTED', 'FAILED']);
 
 /**
- * DESIGN.md §4 read back from the store, the pending index and the provider's call log:
+ * docs/architecture.md §4 read back from the store, the pending index and the provider's call
+ * log:
  * 1. nothing lost: every seeded transaction is there in exactly one known status; PENDING items
  *    and only they are in the pending index;
  * 2. one terminal write: `terminalWrites` = requeueCount + 1 on a terminal item (0 on PENDING);
@@ -279,4 +281,70 @@ export async function runUntilDrained(runtime: LocalRuntime, maxRuns = 5): Promi
     if ((await runtime.storeCounts()).PENDING === 0) break;
   }
   return outcomes;
+}
+
+/** The provider circuit breaker's item as stored (undefined: never opened). */
+export async function breakerOf(runtime: LocalRuntime): Promise<BreakerRecord | undefined> {
+  const { Item } = await runtime.ddb.send(
+    new GetCommand({
+      TableName: runtime.stack.tableNames.runs,
+      Key: BREAKER_KEY,
+      ConsistentRead: true,
+    }),
+  );
+  return Item as BreakerRecord | undefined;
+}
+
+/**
+ * The scenarios' clock for the breaker: `seconds` pass for it (its retryAt and any probe claim
+ * move that much closer), instead of the test sleeping through an open period.
+ */
+export async function advanceBreakerClock(runtime: LocalRuntime, seconds: number): Promise<void> {
+  const breaker = await breakerOf(runtime);
+  if (breaker === undefined) return;
+  const earlier = (iso: string | undefined) =>
+    iso === undefined ? undefined : new Date(Date.parse(iso) - seconds * 1000).toISOString();
+  const retryAt = earlier(breaker.retryAt);
+  const probeUntil = earlier(breaker.probeUntil);
+  const set = [
+    ...(retryAt === undefined ? [] : ['retryAt = :retryAt']),
+    ...(probeUntil === undefined ? [] : ['probeUntil = :probeUntil']),
+  ];
+  if (set.length === 0) return;
+  await runtime.ddb.send(
+    new UpdateCommand({
+      TableName: runtime.stack.tableNames.runs,
+      Key: BREAKER_KEY,
+      UpdateExpression: `SET ${set.join(', ')}`,
+      ExpressionAttributeValues: {
+        ...(retryAt === undefined ? {} : { ':retryAt': retryAt }),
+        ...(probeUntil === undefined ? {} : { ':probeUntil': probeUntil }),
+      },
+    }),
+  );
+}
+
+/** Time passes for the breaker until it lets the next batch probe the provider. */
+export async function letBreakerRetry(runtime: LocalRuntime): Promise<void> {
+  const breaker = await breakerOf(runtime);
+  const due = [breaker?.retryAt, breaker?.probeUntil].filter((t): t is string => t !== undefined);
+  if (due.length === 0) return;
+  const latest = Math.max(...due.map((t) => Date.parse(t)));
+  await advanceBreakerClock(runtime, Math.max(0, (latest - Date.now()) / 1000) + 1);
+}
+
+/** The run record of a run, by its first execution (the runId is its start time and name). */
+export async function runRecordOf(
+  runtime: LocalRuntime,
+  outcome: RunOutcome,
+): Promise<RunRecord | undefined> {
+  const first = outcome.executions[0];
+  const { Item } = await runtime.ddb.send(
+    new GetCommand({
+      TableName: runtime.stack.tableNames.runs,
+      Key: { pk: RUN_PARTITION, sk: makeRunId(new Date(first.startDate), first.name) },
+      ConsistentRead: true,
+    }),
+  );
+  return Item as RunRecord | undefined;
 }

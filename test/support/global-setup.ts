@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { synthesizeStackTemplate } from '../../local/stack-template';
+import { synthesizeStackTemplate } from '../../local/stack/stack-template';
 import { TEMPLATE_ENV } from './template';
 
 export default function globalSetup(): void {

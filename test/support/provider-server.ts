@@ -2,10 +2,10 @@ import {
   startProviderSimulator,
   type ProviderStep,
   type SimulatedCall,
-} from '../../local/provider-simulator';
+} from '../../local/fakes/provider-simulator';
 
 /**
- * The handler tests' payment provider: the local simulator (local/provider-simulator.ts, a real
+ * The handler tests' payment provider: the local simulator (local/fakes/provider-simulator/, a real
  * HTTP server on loopback with the production API and its idempotent replay), with every knob at
  * zero so that nothing is random: unscripted calls are confirmed with reference `ref-<id>`, and a
  * test scripts any other answer per transaction id.

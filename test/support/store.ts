@@ -1,7 +1,7 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startDynalite } from '../../local/dynalite-host';
-import type { StackTableNames } from '../../local/stack-template';
+import { startDynalite } from '../../local/aws/dynalite-host';
+import type { StackTableNames } from '../../local/stack/stack-template';
 import { testStack } from './template';
 
 // Node 20 is supported until 2027: the SDK's reminder is noise in every test file.

@@ -1,6 +1,10 @@
 import * as fs from 'node:fs';
-import { type LocalStack, localStack, synthesizeStackTemplate } from '../../local/stack-template';
-import type { CfnTemplate } from '../../local/synthesized-definition';
+import {
+  type LocalStack,
+  localStack,
+  synthesizeStackTemplate,
+} from '../../local/stack/stack-template';
+import type { CfnTemplate } from '../../local/stack/synthesized-definition';
 
 /** Set by global-setup.ts: the path of the dev stage's synthesized template. */
 export const TEMPLATE_ENV = 'TXCONFIRM_TEST_TEMPLATE';

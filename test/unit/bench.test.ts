@@ -3,7 +3,14 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import type { Measurement } from '../../bench/measure';
-import { assemble, type BenchOptions, baselineTransactions, renderTable } from '../../bench/run';
+import {
+  assemble,
+  type BenchOptions,
+  baselineTransactions,
+  mark,
+  renderTable,
+} from '../../bench/run';
+import { measureScale } from '../../bench/scale';
 import { median, percentile } from '../../bench/stats';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -15,8 +22,20 @@ const options: BenchOptions = {
   ceilingTransactions: 5_000,
   baselineTransactions: 2_000,
   baselineSeconds: 15,
+  scale: 100_000,
+  scaleOnly: false,
   out: '/unused',
 };
+
+const point = (transactions: number, txPerSecond: number, peakRssMb: number) => ({
+  transactions,
+  txPerSecond,
+  runSeconds: transactions / txPerSecond,
+  wallSeconds: transactions / txPerSecond + 5,
+  peakRssMb,
+  peakAnonMb: peakRssMb * 0.8,
+  peakFileMb: peakRssMb * 0.1,
+});
 
 const m = (kind: Measurement['kind'], latencyMs: number, txPerSecond: number): Measurement => ({
   kind,
@@ -63,7 +82,8 @@ describe('bench result', () => {
     runs.push(m('ceiling', 0, ceiling), m('baseline', 0, b0), m('workflow', 0, w0));
     runs.push(m('baseline', 50, b50), m('workflow', 50, w50));
   }
-  const result = assemble(runs, options, new Date(0), new Date(1000));
+  const scale = { base: point(10_000, 400, 800), large: point(100_000, 380, 1000) };
+  const result = assemble(runs, scale, options, new Date(0), new Date(1000));
 
   it('carries the medians and the ratios the issue names', () => {
     expect(result.ceiling.writesPerSecond).toBe(1100);
@@ -76,14 +96,43 @@ describe('bench result', () => {
     expect(result.ratios.workflowToBaseline).toBeCloseTo(650 / 18, 1);
     // Peak RSS is the worst run, not the median.
     expect(result.workflow[0].peakRssMb).toBe(450);
+    expect(result.ratios.latencyHiding).toBeCloseTo(650 / 800, 3);
+    expect(result.ratios.rssGrowth).toBe(1.25);
+    expect(result.ratios.throughputAtScale).toBe(0.95);
+    expect(result.ratios.anonGrowth).toBe(1.25);
+    expect(result.scale).toEqual(scale);
+  });
+
+  it('without the scale part its ratios are null, not 0', () => {
+    const without = assemble(runs, null, { ...options, scale: 0 }, new Date(0), new Date(1000));
+    expect(without.ratios).toMatchObject({ rssGrowth: null, throughputAtScale: null });
+    expect(renderTable(without)).toContain(
+      'ratios.rssGrowth (peak RSS large / small) = not measured',
+    );
+  });
+
+  it('marks a lower bound met at or above it, an upper bound met at or below it', () => {
+    expect(mark(0.9, 0.9)).toBe('0.9 (target >= 0.9: met)');
+    expect(mark(0.89, 0.9)).toBe('0.89 (target >= 0.9: not met)');
+    expect(mark(1.15, 1.15, 'at most')).toBe('1.15 (target <= 1.15: met)');
+    expect(mark(1.2, 1.15, 'at most')).toBe('1.2 (target <= 1.15: not met)');
+    expect(mark(null, 1)).toBe('not measured');
   });
 
   it('prints every measurement, the ratios and whether each target was met', () => {
     const text = renderTable(result);
     expect(text).toContain('ceiling: conditional UpdateItem');
     expect(text.match(/workflow: npm start path/g)).toHaveLength(2);
-    expect(text).toContain('ratios.workflowToCeiling (0 ms) = 0.727 (target 0.8: not met)');
-    expect(text).toContain('ratios.workflowToBaseline (50 ms) = 36.1 (target 30: met)');
+    expect(text).toContain('ratios.workflowToCeiling (0 ms) = 0.727 (target >= 0.8: not met)');
+    expect(text).toContain('ratios.workflowToBaseline (50 ms) = 36.1 (target >= 30: met)');
+    expect(text).toContain('ratios.latencyHiding (50 ms / 0 ms) = 0.813 (target >= 0.9: not met)');
+    expect(text).toContain(
+      'ratios.rssGrowth (peak RSS large / small) = 1.25 (target <= 1.15: not met)',
+    );
+    expect(text).toContain(
+      'ratios.throughputAtScale (tx/s large / small) = 0.95 (target >= 0.9: met)',
+    );
+    expect(text).toMatch(/│ large +│ 100,000 +│ 380 /);
   });
 });
 
@@ -133,5 +182,21 @@ describe('bench measurements (child processes, small counts)', () => {
     const r = await measure(['--kind', 'ceiling', '--transactions', 'many']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--transactions must be an integer');
+  });
+});
+
+describe('bench scale part (npm start --data-dir in a child process)', () => {
+  it('reads the run report and the peak RSS the preload wrote at exit', async () => {
+    const p = await measureScale(300);
+    expect(p.transactions).toBe(300);
+    expect(p.txPerSecond).toBeGreaterThan(0);
+    expect(p.wallSeconds).toBeGreaterThanOrEqual(p.runSeconds);
+    // A node process running dynalite and the workflow: well above an empty node's ~40 MB.
+    expect(p.peakRssMb).toBeGreaterThan(100);
+    // Sampled parts of it: each below the peak, the anonymous part most of it.
+    expect(p.peakAnonMb).toBeGreaterThan(50);
+    expect(p.peakAnonMb).toBeLessThanOrEqual(p.peakRssMb);
+    expect(p.peakFileMb).toBeGreaterThan(0);
+    expect(p.peakFileMb).toBeLessThanOrEqual(p.peakRssMb);
   });
 });

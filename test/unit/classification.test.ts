@@ -152,7 +152,7 @@ describe('classifyProviderResponse', () => {
     expect([...hit].sort()).toEqual(CLASSIFICATION_TABLE.map((row) => row.rule).sort());
   });
 
-  test('every row is documented for the README', () => {
+  test('every row is documented for docs/architecture.md', () => {
     for (const row of CLASSIFICATION_TABLE) {
       expect(row.response.length).toBeGreaterThan(2);
       expect(row.effect.length).toBeGreaterThan(5);

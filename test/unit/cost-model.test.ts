@@ -1,9 +1,12 @@
-// The AWS cost model of `npm run cost` (bench/cost-model.ts, bench/cost.ts), fed by the synthesized
+// The AWS cost model of `npm run cost` (bench/cost-model/, bench/cost.ts), fed by the synthesized
 // dev stack. No timing: every number here is arithmetic on the template and the model's tables.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { STATE } from '../../lambdas/contracts';
-import { dev } from '../../lib/stages';
-import type { AslState, SynthesizedDefinition } from '../../local/synthesized-definition';
-import { runCost } from '../../bench/cost';
+import { dev, devWith } from '../support/stages';
+import { synthesizeStackTemplate } from '../../local/stack/stack-template';
+import type { AslState, SynthesizedDefinition } from '../../local/stack/synthesized-definition';
+import { DEFAULT_STAGE, runCost } from '../../bench/cost';
 import {
   ASSUMPTIONS,
   type Assumptions,
@@ -12,8 +15,10 @@ import {
   PRICES,
   costConfigFromTemplate,
   costModel,
+  vpcDataUsage,
   workflowShape,
 } from '../../bench/cost-model';
+import { formatReport } from '../../bench/cost';
 import { testStack } from '../support/template';
 
 const stack = testStack();
@@ -28,7 +33,7 @@ function editedDefinition(edit: (states: Record<string, AslState>) => void): Syn
 }
 
 describe('costConfigFromTemplate (dev stack)', () => {
-  it('reads the Distributed Map, the functions and their environment, not lib/stages.ts', () => {
+  it('reads the Distributed Map, the functions and their environment, not config/', () => {
     const map = stack.definition.definition.States[STATE.ConfirmPage] as Record<string, unknown>;
     expect(config.batchSize).toBe(
       (map.ItemBatcher as { MaxItemsPerBatch: number }).MaxItemsPerBatch,
@@ -201,6 +206,71 @@ describe('costModel', () => {
   });
 });
 
+describe('what bounds the drain', () => {
+  const report = costModel(config, million);
+  const d = report.batched.drain;
+  const limit = (r: typeof report, name: string) =>
+    r.batched.drain.limits.find((l) => l.name === name)!;
+
+  it('lists every limit lowest first and names the lowest as binding', () => {
+    const rates = d.limits.map((l) => l.confirmationsPerSecond);
+    expect(rates).toEqual([...rates].sort((a, b) => a - b));
+    expect(d.binding).toBe(d.limits[0].name);
+    expect(d.limits.map((l) => l.name).sort()).toEqual([
+      'DynamoDB table writes',
+      'Lambda concurrency',
+      'Standard state transitions',
+      'pending index writes',
+      'provider budget',
+      'workflow shape',
+    ]);
+    expect(limit(report, 'workflow shape').confirmationsPerSecond).toBe(d.confirmationsPerSecond);
+  });
+
+  it('derives the provider budget and the utilisation from the configured calls in flight', () => {
+    const inFlight = config.maxConcurrency * config.inBatchParallelism;
+    const callMs = million.latencyMs + ASSUMPTIONS.providerCallOverheadMs;
+    expect(limit(report, 'provider budget').confirmationsPerSecond).toBeCloseTo(
+      (inFlight * 1_000) / callMs,
+      6,
+    );
+    expect(d.providerUtilisation).toBeCloseTo(
+      (d.confirmationsPerSecond * callMs) / 1_000 / inFlight,
+      9,
+    );
+    expect(d.seconds).toBe(d.drainMs / 1_000);
+  });
+
+  it('assumes a new on-demand table and index (4,000 write units/s each) unless the template sets warm throughput', () => {
+    expect(config.warmWriteUnitsPerSecond).toBeUndefined();
+    expect(limit(report, 'DynamoDB table writes').confirmationsPerSecond).toBe(4_000);
+    expect(limit(report, 'DynamoDB table writes').source).toMatch(/^assumed: /);
+    const warm = costConfigFromTemplate(
+      synthesizeStackTemplate({ config: devWith({ warmWriteUnitsPerSecond: 12_000 }) }),
+    );
+    expect(warm.warmWriteUnitsPerSecond).toEqual({ table: 12_000, pendingIndex: 12_000 });
+    const warmReport = costModel(warm, million);
+    expect(limit(warmReport, 'DynamoDB table writes').confirmationsPerSecond).toBe(12_000);
+    expect(limit(warmReport, 'pending index writes').source).toMatch(
+      /^the template's WarmThroughput 12000/,
+    );
+  });
+
+  it('the modelled rate never exceeds the provider budget: one call in flight at 1 s latency', () => {
+    const narrow = costModel(
+      { ...config, maxConcurrency: 1, inBatchParallelism: 1 },
+      { transactions: 1_000, latencyMs: 1_000 },
+    ).batched.drain;
+    expect(narrow.binding).toBe('workflow shape');
+    // The budget is 1 call per 1,010 ms: the workflow's modelled rate cannot exceed it.
+    expect(
+      narrow.limits.find((l) => l.name === 'provider budget')!.confirmationsPerSecond,
+    ).toBeCloseTo(1_000 / 1_010, 9);
+    expect(narrow.confirmationsPerSecond).toBeLessThan(1_000 / 1_010);
+    expect(narrow.providerUtilisation).toBeLessThan(1);
+  });
+});
+
 describe('npm run cost', () => {
   function capture() {
     const out: string[] = [];
@@ -245,5 +315,107 @@ describe('npm run cost', () => {
     expect(report.scenario).toEqual({ transactions: 2000, latencyMs: 50 });
     expect(report.batched.usage.pages).toBe(2);
     expect(report.naive.perMillion).toBeGreaterThan(report.batched.perMillion);
+    expect(report.batched.drain).toMatchObject({
+      seconds: expect.any(Number),
+      providerUtilisation: expect.any(Number),
+      binding: expect.any(String),
+    });
+    expect(report.batched.perMillion).toBeGreaterThan(0);
+  });
+
+  it('marks the drain targets met or not (6 min per 1M, utilisation 0.85) and names the binding limit', async () => {
+    const { io, out } = capture();
+    await expect(runCost([], { io, template })).resolves.toBe(0);
+    expect(out.join('')).toMatch(
+      /Targets \(batched\): drain\.seconds \d+ <= 360 \(6 min per 1M\): (met|not met); drain\.providerUtilisation \d\.\d\d >= 0\.85: (met|not met); binding limit: \w/,
+    );
+  });
+});
+
+describe('a stage with vpc: true', () => {
+  const vpcConfig = costConfigFromTemplate(
+    synthesizeStackTemplate({ config: devWith({ vpc: true }) }),
+  );
+  const report = costModel(vpcConfig, million);
+  const gb = 2 ** 30;
+
+  it('reads the NAT gateways and endpoints from the template; a stage without a VPC has none', () => {
+    expect(vpcConfig.vpc).toEqual({
+      natGateways: 2,
+      interfaceEndpoints: [{ service: 'secretsmanager', availabilityZones: 2 }],
+      gatewayEndpoints: ['dynamodb'],
+    });
+    expect(config.vpc).toBeUndefined();
+  });
+
+  it('prices the hours of every NAT gateway and endpoint zone per month (us-east-1 list prices)', () => {
+    expect(report.vpcMonthly).toEqual({
+      natGateways: 2,
+      natGatewayHours: expect.closeTo(2 * 730 * 0.045, 10),
+      endpointAzs: 2,
+      endpointAzHours: expect.closeTo(2 * 730 * 0.01, 10),
+      total: expect.closeTo(65.7 + 14.6, 10),
+    });
+  });
+
+  it('prices the data: each provider call through NAT, the key reads through the endpoint, in the total', () => {
+    const { usage, cost, drain } = report.batched;
+    const reads = drain.childrenInFlight * Math.ceil(drain.drainMs / 300_000);
+    expect(usage.vpc).toEqual({
+      natGb: (million.transactions * ASSUMPTIONS.providerCallBytes) / gb,
+      secretReads: reads,
+      endpointGb: (reads * ASSUMPTIONS.secretReadBytes) / gb,
+    });
+    expect(cost.vpcNatData).toBeCloseTo(usage.vpc!.natGb * PRICES.vpc.natGatewayGb, 10);
+    expect(cost.vpc).toBeCloseTo(cost.vpcNatData! + cost.vpcEndpointData!, 12);
+    expect(cost.total).toBeCloseTo(
+      cost.stepFunctions + cost.lambda + cost.dynamodb + cost.vpc!,
+      12,
+    );
+    // The same backlog without the VPC costs exactly that much less.
+    expect(cost.total - costModel(config, million).batched.cost.total).toBeCloseTo(cost.vpc!, 10);
+  });
+
+  it('sends the key reads through NAT when there is no Secrets Manager endpoint', () => {
+    const drain = { childrenInFlight: 10, drainMs: 600_000 };
+    const usage = vpcDataUsage(
+      { natGateways: 1, interfaceEndpoints: [], gatewayEndpoints: ['dynamodb'] },
+      { transactions: 1_000, latencyMs: 50 },
+      drain,
+      PRICES,
+      ASSUMPTIONS,
+    );
+    expect(usage.secretReads).toBe(20);
+    expect(usage.endpointGb).toBe(0);
+    expect(usage.natGb).toBeCloseTo(
+      (1_000 * ASSUMPTIONS.providerCallBytes + 20 * ASSUMPTIONS.secretReadBytes) / gb,
+      15,
+    );
+  });
+
+  it('shows the VPC rows and lines only for a stage that has one', () => {
+    const text = formatReport(report);
+    expect(text).toMatch(/│ VPC data processing +│ +│ \$\d+\.\d{4} │/);
+    expect(text).toContain('  NAT data = 1,000,000 provider calls x 1,500 B at $0.045/GB');
+    expect(text).toContain(
+      'fixed per month (730 h): NAT gateways 2 x $0.045/h = $65.70 + interface endpoint AZs 2 x $0.01/h = $14.60 = $80.30',
+    );
+    const without = formatReport(costModel(config, million));
+    expect(without).not.toMatch(/VPC|NAT/);
+    expect(JSON.stringify(costModel(config, million))).not.toMatch(/vpc/i);
+  });
+});
+
+describe('docs/performance.md', () => {
+  it('shows what `npm run cost` prints for prod today (rerun it and paste when the stack changes)', async () => {
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: () => undefined };
+    const prodTemplate = () =>
+      synthesizeStackTemplate({ stage: DEFAULT_STAGE }) as typeof stack.template;
+    await expect(runCost([], { io, template: prodTemplate })).resolves.toBe(0);
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'performance.md'), 'utf8');
+    const shown = /The output for prod at 50 ms:\n\n```text\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(shown).toBeDefined();
+    expect(shown!.trimEnd()).toBe(out.join('').trimEnd());
   });
 });

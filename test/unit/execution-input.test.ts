@@ -167,7 +167,7 @@ describe('parseExecutionInput', () => {
     ).toMatch(/^resume\.totals\.confirmed: /);
   });
 
-  test('the schema is exported for the CLI and README', () => {
+  test('the schema is exported for the CLI and the docs', () => {
     expect(executionInputSchema.safeParse({ maxItems: 5 }).success).toBe(true);
     expect(executionInputSchema.safeParse({ maxItems: 0 }).success).toBe(false);
   });

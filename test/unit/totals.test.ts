@@ -1,15 +1,13 @@
-import { addBatchResults, emptyTotals } from '../../lambdas/domain/totals';
+import { OUTCOME_COUNTERS } from '../../lambdas/contracts';
+import {
+  addBatchResults,
+  emptyBatchResult,
+  emptyTotals,
+  runTotalsSchema,
+  sumOfOutcomes,
+} from '../../lambdas/domain/totals';
 
-const batch = (counts: Partial<Record<string, number>>) => ({
-  processed: 0,
-  confirmed: 0,
-  rejected: 0,
-  failed: 0,
-  deferred: 0,
-  skipped: 0,
-  wouldProcess: 0,
-  ...counts,
-});
+const batch = (counts: Partial<Record<string, number>>) => ({ ...emptyBatchResult(), ...counts });
 
 describe('addBatchResults', () => {
   test('sums the outcome counts of every batch of a page', () => {
@@ -26,6 +24,7 @@ describe('addBatchResults', () => {
       deferred: 1,
       skipped: 3,
       wouldProcess: 0,
+      unavailable: 0,
       failedBatches: 0,
     });
   });
@@ -52,5 +51,54 @@ describe('addBatchResults', () => {
 
   test('an empty page changes nothing', () => {
     expect(addBatchResults(emptyTotals(), [])).toEqual(emptyTotals());
+  });
+});
+
+describe('the outcome counters (OUTCOME_COUNTERS)', () => {
+  test('start at 0 in the empty totals and the empty batch result', () => {
+    for (const counter of OUTCOME_COUNTERS) {
+      expect(emptyTotals()[counter]).toBe(0);
+      expect(emptyBatchResult()[counter]).toBe(0);
+    }
+  });
+
+  test('sumOfOutcomes adds every one of them, wouldProcess included', () => {
+    expect(
+      sumOfOutcomes({
+        confirmed: 1,
+        rejected: 2,
+        failed: 3,
+        deferred: 4,
+        skipped: 5,
+        wouldProcess: 6,
+        unavailable: 7,
+      }),
+    ).toBe(28);
+  });
+
+  test('the run totals schema requires every one of them but the later-added unavailable', () => {
+    expect(runTotalsSchema.safeParse(emptyTotals()).success).toBe(true);
+    for (const counter of OUTCOME_COUNTERS) {
+      const without: Record<string, number> = { ...emptyTotals() };
+      delete without[counter];
+      expect(runTotalsSchema.safeParse(without).success).toBe(counter === 'unavailable');
+    }
+  });
+
+  test('totals and batch results written before `unavailable` existed still parse, as 0', () => {
+    const old: Record<string, number> = { ...emptyTotals(), confirmed: 3 };
+    delete old.unavailable;
+    expect(runTotalsSchema.parse(old)).toEqual({ ...emptyTotals(), confirmed: 3 });
+    const oldResult: Record<string, number> = { ...emptyBatchResult(), processed: 2, confirmed: 2 };
+    delete oldResult.unavailable;
+    expect(addBatchResults(emptyTotals(), [oldResult])).toEqual({ ...emptyTotals(), confirmed: 2 });
+  });
+
+  test('unavailable is folded into the run totals like every other counter', () => {
+    const result = { ...emptyBatchResult(), processed: 5, confirmed: 1, unavailable: 4 };
+    expect(addBatchResults(emptyTotals(), [result, result])).toMatchObject({
+      confirmed: 2,
+      unavailable: 8,
+    });
   });
 });

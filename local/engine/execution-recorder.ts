@@ -1,0 +1,332 @@
+/**
+ * Records one top-level execution's history (history.ts) and Map Runs (map-runs.ts).
+ *
+ * Where the events come from:
+ * - the engine: ExecutionStarted when StartExecution is called, and the terminal event
+ *   (ExecutionSucceeded / ExecutionFailed / ExecutionAborted / ExecutionTimedOut) when the
+ *   execution's status changes;
+ * - the library's event log of the top-level run (`eventLogs`, consumed as it grows):
+ *   `<Type>StateEntered` / `<Type>StateExited` named after the state's ASL type (the Task that
+ *   stands in for a DISTRIBUTED Map is a Map here), `MapIteration*` of inline Maps, and
+ *   TaskTimedOut when the library's own task timer failed a state;
+ * - the top-level run's task handlers, wrapped: TaskScheduled (the handler's input as
+ *   `parameters`) / TaskStarted / TaskSucceeded (its raw result) / TaskFailed — LambdaFunction*
+ *   for a Task whose resource is a Lambda function ARN, as AWS records it — and MapStateStarted,
+ *   MapStateSucceeded / MapStateFailed around a Distributed Map; TaskStateAborted /
+ *   MapStateAborted for what was in flight when the execution was stopped or timed out;
+ * - the Distributed Map runner (MapRunObserver, a MapRunTracker): MapRunStarted /
+ *   MapRunSucceeded / MapRunFailed / MapRunAborted and the Map Run's counts.
+ * Distributed Map children keep no history (on AWS they are executions of their own; here they
+ * are nested library runs whose event logs are dropped), so a run of 10,000+ items adds a
+ * handful of events per page, not per item.
+ *
+ * Ordering: the library dispatches its events into an async generator and calls a task handler
+ * synchronously right after dispatching StateEntered, so the consumer is a few microtasks behind
+ * when the handler starts. A wrapped handler therefore waits one macrotask (the consumer has then
+ * caught up) before it records TaskScheduled; its result is recorded before the library can
+ * dispatch StateExited.
+ */
+import { errorOutput } from './errors';
+import type { MapRunObserver } from './distributed-map';
+import { type Details, type ExecutionHistory, payloadFields } from './history';
+import { type MapRunOptions, MapRunTracker } from './map-runs';
+
+/** How a Task state's resource shows in its events. */
+export interface TaskResourceInfo {
+  /** e.g. `lambda` (for `arn:aws:states:::lambda:invoke`), `aws-sdk:dynamodb`, `states`. */
+  readonly resourceType: string;
+  /** e.g. `invoke`, `putItem`, `startExecution`; the function ARN for a Lambda ARN resource. */
+  readonly resource: string;
+  /** The resource is a Lambda function ARN: AWS records LambdaFunction* events. */
+  readonly lambdaFunction: boolean;
+  readonly timeoutInSeconds?: number;
+}
+
+/** `arn:<partition>:states:::<type>:<action>` → `{ resourceType, resource }`. */
+export function taskResourceInfo(resourceArn: string, timeoutInSeconds?: number): TaskResourceInfo {
+  const integration = /^arn:[a-z-]+:states:::(.+):([^:]+)$/.exec(resourceArn);
+  if (integration) {
+    return {
+      resourceType: integration[1],
+      resource: integration[2],
+      lambdaFunction: false,
+      timeoutInSeconds,
+    };
+  }
+  return {
+    resourceType: 'lambda',
+    resource: resourceArn,
+    lambdaFunction: /^arn:[a-z-]+:lambda:/.test(resourceArn),
+    timeoutInSeconds,
+  };
+}
+
+export interface ExecutionRecorderOptions extends MapRunOptions {
+  readonly region: string;
+  readonly history: ExecutionHistory;
+  /** Every Task state the top-level run may call a handler for (not the Distributed Map stand-ins). */
+  readonly tasks: ReadonlyMap<string, TaskResourceInfo>;
+  /** Names of the DISTRIBUTED Map states (their stand-in Tasks) of the top-level run. */
+  readonly distributedMaps: ReadonlySet<string>;
+}
+
+interface Invocation {
+  readonly stateName: string;
+  readonly task?: TaskResourceInfo;
+  readonly mapRun?: MapRunTracker;
+  done: boolean;
+}
+
+/** What the library's event log carries (its types are not exported). */
+interface LibraryEvent {
+  readonly type: string;
+  readonly timestamp: number;
+  readonly state?: {
+    readonly name: string;
+    readonly type: string;
+    readonly input?: unknown;
+    readonly output?: unknown;
+  };
+  readonly parentState?: { readonly name: string };
+  readonly index?: number;
+  readonly Error?: string;
+  readonly Cause?: unknown;
+}
+
+/** Records one top-level execution's history (see the file header). */
+export class ExecutionRecorder {
+  private readonly inFlight = new Set<Invocation>();
+  private ended = false;
+
+  constructor(readonly options: ExecutionRecorderOptions) {}
+
+  get history(): ExecutionHistory {
+    return this.options.history;
+  }
+
+  /** An event from a handler or the Map runner: ignored once the execution ended. */
+  add(type: string, detailsKey?: string, details?: Details): void {
+    if (this.ended) return;
+    this.options.history.add(type, detailsKey, details);
+  }
+
+  /** Consumes the library's event log of the top-level run until it closes. */
+  async consume(events: AsyncGenerator<unknown>): Promise<void> {
+    for (;;) {
+      const { done, value } = await events.next();
+      if (done) return;
+      try {
+        this.onLibraryEvent(value as LibraryEvent);
+      } catch {
+        // A history problem never fails the execution.
+      }
+    }
+  }
+
+  /** Wraps one call of a Task state's handler in the top-level run. */
+  async task(stateName: string, input: unknown, invoke: () => Promise<unknown>): Promise<unknown> {
+    await nextMacrotask();
+    const task = this.options.tasks.get(stateName);
+    if (this.ended || !task) return invoke();
+    const invocation: Invocation = { stateName, task, done: false };
+    this.inFlight.add(invocation);
+    const { resourceType, resource } = task;
+    if (task.lambdaFunction) {
+      this.add('LambdaFunctionScheduled', 'lambdaFunctionScheduledEventDetails', {
+        resource,
+        ...payloadFields('input', input),
+        ...(task.timeoutInSeconds !== undefined ? { timeoutInSeconds: task.timeoutInSeconds } : {}),
+      });
+      this.add('LambdaFunctionStarted');
+    } else {
+      this.add('TaskScheduled', 'taskScheduledEventDetails', {
+        resourceType,
+        resource,
+        region: this.options.region,
+        parameters: payloadFields('parameters', input).parameters,
+        ...(task.timeoutInSeconds !== undefined ? { timeoutInSeconds: task.timeoutInSeconds } : {}),
+      });
+      this.add('TaskStarted', 'taskStartedEventDetails', { resourceType, resource });
+    }
+    try {
+      const output = await invoke();
+      if (!invocation.done) {
+        if (task.lambdaFunction) {
+          this.add('LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', {
+            ...payloadFields('output', output),
+          });
+        } else {
+          this.add('TaskSucceeded', 'taskSucceededEventDetails', {
+            resourceType,
+            resource,
+            ...payloadFields('output', output),
+          });
+        }
+      }
+      return output;
+    } catch (error) {
+      if (!invocation.done && !isCancellation(error)) {
+        const { Error: name, Cause: cause } = errorOutput(error);
+        if (task.lambdaFunction) {
+          this.add('LambdaFunctionFailed', 'lambdaFunctionFailedEventDetails', {
+            error: name,
+            cause,
+          });
+        } else {
+          this.add('TaskFailed', 'taskFailedEventDetails', {
+            resourceType,
+            resource,
+            error: name,
+            cause,
+          });
+        }
+      }
+      throw error;
+    } finally {
+      invocation.done = true;
+      this.inFlight.delete(invocation);
+    }
+  }
+
+  /** Wraps one run of a Distributed Map (its stand-in Task's handler) in the top-level run. */
+  async distributedMap(
+    stateName: string,
+    invoke: (observer: MapRunObserver | undefined) => Promise<unknown>,
+  ): Promise<unknown> {
+    await nextMacrotask();
+    if (this.ended) return invoke(undefined);
+    const mapRun = new MapRunTracker(this, stateName);
+    const invocation: Invocation = { stateName, mapRun, done: false };
+    this.inFlight.add(invocation);
+    try {
+      const output = await invoke(mapRun);
+      if (!invocation.done) {
+        mapRun.finished('SUCCEEDED');
+        this.add('MapStateSucceeded');
+      }
+      return output;
+    } catch (error) {
+      if (!invocation.done && !isCancellation(error)) {
+        mapRun.finished('FAILED', errorOutput(error));
+        this.add('MapStateFailed');
+      }
+      throw error;
+    } finally {
+      invocation.done = true;
+      this.inFlight.delete(invocation);
+    }
+  }
+
+  /**
+   * The execution's terminal event. With `abortInFlight` (stopped, timed out, or failed by the
+   * engine itself) the states still running are recorded as aborted first.
+   */
+  end(
+    type: string,
+    detailsKey: string,
+    details: Details,
+    timestamp: Date,
+    abortInFlight: boolean,
+  ): void {
+    if (this.ended) return;
+    if (abortInFlight) {
+      for (const invocation of this.inFlight) {
+        if (invocation.done) continue;
+        invocation.done = true;
+        if (invocation.mapRun) {
+          invocation.mapRun.finished('ABORTED');
+          this.add('MapStateAborted');
+        } else {
+          this.add('TaskStateAborted');
+        }
+      }
+    }
+    this.ended = true;
+    this.options.history.end(type, detailsKey, details, timestamp);
+  }
+
+  /** The library's event log closed: the history is complete. */
+  seal(): void {
+    this.options.history.seal();
+    this.inFlight.clear();
+  }
+
+  private onLibraryEvent(event: LibraryEvent): void {
+    const history = this.options.history;
+    const timestamp = new Date(event.timestamp);
+    switch (event.type) {
+      case 'StateEntered':
+      case 'StateExited': {
+        const state = event.state;
+        if (!state) return;
+        const kind = this.options.distributedMaps.has(state.name) ? 'Map' : state.type;
+        if (event.type === 'StateEntered') {
+          history.add(
+            `${kind}StateEntered`,
+            'stateEnteredEventDetails',
+            { name: state.name, ...payloadFields('input', state.input) },
+            timestamp,
+          );
+        } else {
+          history.add(
+            `${kind}StateExited`,
+            'stateExitedEventDetails',
+            { name: state.name, ...payloadFields('output', state.output) },
+            timestamp,
+          );
+        }
+        return;
+      }
+      case 'StateFailed': {
+        // The library's task timer failed the state while its handler was still running.
+        if (event.Error !== 'States.Timeout' || !event.state) return;
+        const invocation = [...this.inFlight].find(
+          (i) => !i.done && i.task && i.stateName === event.state?.name,
+        );
+        if (!invocation?.task) return;
+        invocation.done = true;
+        const { resourceType, resource, lambdaFunction } = invocation.task;
+        const cause = typeof event.Cause === 'string' ? event.Cause : String(event.Cause ?? '');
+        if (lambdaFunction) {
+          history.add(
+            'LambdaFunctionTimedOut',
+            'lambdaFunctionTimedOutEventDetails',
+            { error: event.Error, cause },
+            timestamp,
+          );
+        } else {
+          history.add(
+            'TaskTimedOut',
+            'taskTimedOutEventDetails',
+            { resourceType, resource, error: event.Error, cause },
+            timestamp,
+          );
+        }
+        return;
+      }
+      case 'MapIterationStarted':
+      case 'MapIterationSucceeded':
+      case 'MapIterationFailed': {
+        const detailsKey = `${event.type[0].toLowerCase()}${event.type.slice(1)}EventDetails`;
+        history.add(
+          event.type,
+          detailsKey,
+          { name: event.parentState?.name, index: event.index },
+          timestamp,
+        );
+        return;
+      }
+      default:
+        // Execution* events come from the engine; retries and catches have no events of their own.
+        return;
+    }
+  }
+}
+
+function isCancellation(error: unknown): boolean {
+  return error instanceof Error && error.name === 'States.Cancelled';
+}
+
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

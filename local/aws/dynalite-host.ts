@@ -88,7 +88,27 @@ export interface DynaliteHostOptions {
   readonly port?: number;
   /** Overrides for the returned client (endpoint, region and dummy credentials are set already). */
   readonly clientConfig?: Omit<DynamoDBClientConfig, 'endpoint'>;
+  /** LevelDB open options for a `dataDir` store (classic-level's names). @default STORE_LEVEL_OPTIONS */
+  readonly levelOptions?: LevelOptions;
 }
+
+/** The classic-level open options this host sets (passed through by patches/dynalite+4.0.0.patch). */
+export interface LevelOptions {
+  /** Table files LevelDB keeps open, and so memory-mapped: each is up to `maxFileSize`. */
+  readonly maxOpenFiles?: number;
+  /** Size at which LevelDB starts a new table file. @default 2 MiB */
+  readonly maxFileSize?: number;
+  /** Size of the in-memory write buffer before it is written out as a table. @default 4 MiB */
+  readonly writeBufferSize?: number;
+}
+
+/**
+ * LevelDB maps each table file it keeps open into memory; by default it keeps 1,000 open (about
+ * 2 GB of 2 MiB files), so a store on disk showed in the process's resident memory more and more
+ * as it grew. 74 open files (the fewest LevelDB allows: 64 tables and 10 others) bound that part to
+ * about 130 MB at any backlog (docs/performance.md, Memory of a local run).
+ */
+export const STORE_LEVEL_OPTIONS: LevelOptions = { maxOpenFiles: 74 };
 
 export interface DynaliteHost {
   /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB`. */
@@ -130,7 +150,9 @@ export async function startDynalite(options: DynaliteHostOptions): Promise<Dynal
 
   try {
     server = dynalite({
-      ...(dataDir === undefined ? {} : { path: dataDir }),
+      ...(dataDir === undefined
+        ? {}
+        : { path: dataDir, levelOptions: options.levelOptions ?? STORE_LEVEL_OPTIONS }),
       createTableMs: 0,
       deleteTableMs: 0,
       updateTableMs: 0,

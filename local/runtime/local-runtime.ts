@@ -173,7 +173,9 @@ export class LocalRuntime {
       offline: true,
       overrides: options.configOverrides,
     });
-    const stack = localStack(synthesizeStackTemplate({ config }));
+    // The same template without CDK's CloudFormation validation (~190 MB of WASM memory held for
+    // the whole run; docs/performance.md, Memory of a local run): tests and `cdk synth` validate it.
+    const stack = localStack(synthesizeStackTemplate({ config, cloudFormationValidation: false }));
 
     let logDir: string;
     if (dataDir) {

@@ -23,13 +23,23 @@ export interface SynthesizeOptions {
   readonly stage?: string;
   /** A validated config instead of a named stage. */
   readonly config?: TxconfirmConfig;
+  /**
+   * Run CDK's built-in CloudFormation validation (a WASM module that keeps ~190 MB for the life
+   * of the process). The local runtime turns it off; `cdk synth`, the tests and the tools keep it.
+   * cdk-nag runs either way. @default true
+   */
+  readonly cloudFormationValidation?: boolean;
 }
 
 /** Synthesizes the txconfirm stack (cdk-nag included) and returns its CloudFormation template. */
 export function synthesizeStackTemplate(options: SynthesizeOptions = {}): CfnTemplate {
   const { app, stack } = buildTxconfirmApp({
     config: options.config ?? loadStageConfig({ stage: options.stage, offline: true }),
-    appProps: { context: NO_BUNDLING, outdir: undefined },
+    appProps: {
+      context: NO_BUNDLING,
+      outdir: undefined,
+      builtinCloudFormationValidation: options.cloudFormationValidation ?? true,
+    },
   });
   const assembly = app.synth();
   return assembly.getStackByName(stack.stackName).template as CfnTemplate;

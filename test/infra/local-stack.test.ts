@@ -38,6 +38,12 @@ describe('local view of the synthesized stack', () => {
     expect(fetchPage?.environment[ENV.SHARD_COUNT]).toBe(String(dev.shardCount));
   });
 
+  it("runs the very template `cdk synth` gives: turning CDK's CloudFormation validation off (as the runtime does) changes nothing in it", () => {
+    expect(synthesizeStackTemplate({ stage: 'dev', cloudFormationValidation: false })).toEqual(
+      synthesizeStackTemplate({ stage: 'dev' }),
+    );
+  });
+
   it('follows a config change (shard count) without any second copy to edit', () => {
     const changed = localStack(synthesizeStackTemplate({ config: devWith({ shardCount: 7 }) }));
     const fetchPage = Object.values(changed.definition.functionsByArn).find(

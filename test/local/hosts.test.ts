@@ -16,7 +16,12 @@ import {
   ListSecretsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { startDynalite, type DynaliteHost } from '../../local/aws/dynalite-host';
+import {
+  startDynalite,
+  STORE_LEVEL_OPTIONS,
+  type DynaliteHost,
+  type LevelOptions,
+} from '../../local/aws/dynalite-host';
 import { startSecretsEndpoint } from '../../local/aws/secrets-endpoint';
 import { testStack } from '../support/template';
 
@@ -108,6 +113,33 @@ describe('dynalite host', () => {
         .map((t) => t.TableName)
         .sort(),
     );
+  });
+
+  test("on disk: LevelDB gets the host's open options (dynalite patched to pass them)", async () => {
+    // Observable without a large store: the write buffer's size decides when LevelDB writes its
+    // first table file. 400 items of ~1 KB stay in the default 4 MiB buffer; a 64 KiB buffer (the
+    // smallest LevelDB takes) has written several tables by then.
+    const tablesAfter400Items = async (name: string, levelOptions?: LevelOptions) => {
+      const dataDir = path.join(tmp, name);
+      const host = await started({ tables: stackTables(), dataDir, levelOptions });
+      const padding = 'x'.repeat(1000);
+      for (let i = 0; i < 400; i += 1) {
+        await host.client.send(
+          new PutItemCommand({
+            TableName: transactionsTable(),
+            Item: { id: { S: `tx-${i}` }, status: { S: 'PENDING' }, note: { S: padding } },
+          }),
+        );
+      }
+      expect(await get(host, 'tx-399')).toBeDefined();
+      await host.stop();
+      return fs.readdirSync(dataDir).filter((f) => f.endsWith('.ldb')).length;
+    };
+    expect(await tablesAfter400Items('default-options')).toBe(0);
+    expect(STORE_LEVEL_OPTIONS.writeBufferSize).toBeUndefined();
+    expect(
+      await tablesAfter400Items('small-buffer', { ...STORE_LEVEL_OPTIONS, writeBufferSize: 65536 }),
+    ).toBeGreaterThanOrEqual(2);
   });
 
   test('a store used by another host in this process: DataDirInUse, free again after stop', async () => {

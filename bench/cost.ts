@@ -139,6 +139,7 @@ export function formatReport(report: CostReport): string {
     row('DynamoDB', (d) => ['', d.cost.dynamodb]),
     row('  write units', (d) => [`${count(d.usage.writeUnits)} WRU`, d.cost.dynamodbWrites]),
     row('  read units', (d) => [`${count(d.usage.readUnits)} RRU`, d.cost.dynamodbReads]),
+    row('S3 (page manifests)', (d) => [`${count(d.usage.s3Requests)} requests`, d.cost.s3Requests]),
     // Only a stage with `vpc: true` has these: the NAT gateways and endpoints process its traffic.
     ...(c.vpc
       ? [
@@ -208,7 +209,7 @@ function vpcLines(report: CostReport): string[] {
 function drainLines(
   label: string,
   d: DrainEstimate,
-  c: { batchSize: number; inBatchParallelism: number; maxConcurrency: number },
+  c: { batchSize: number; inBatchParallelism: number; maxConcurrency: number; pageSize: number },
   scenario: { latencyMs: number },
   usage: DesignCost['usage'],
 ): string[] {
@@ -217,7 +218,7 @@ function drainLines(
   const parallel = Math.min(c.inBatchParallelism, c.batchSize);
   return [
     `  ${label}: batch = ${a.batchFixedMs} + ceil(${c.batchSize} / ${parallel}) x (${scenario.latencyMs} + ${a.providerCallOverheadMs}) = ${ms(d.batchLambdaMs)}; child = ${a.childStartMs} + batch = ${ms(d.childMs)}`,
-    `${pad}page = ${a.handlerMs['fetch-page']} + ${a.mapRunOverheadMs} + ceil(${d.batchesPerPage} batches / ${c.maxConcurrency}) x child = ${ms(d.pageMs)}`,
+    `${pad}page = fetch-page (${a.handlerMs['fetch-page']} + ${a.fetchPageMsPerThousandIds} x ${count(Math.min(d.batchesPerPage * c.batchSize, c.pageSize) / 1_000)} thousand ids) + ${a.mapRunOverheadMs} + ceil(${d.batchesPerPage} batches / ${c.maxConcurrency}) x child = ${ms(d.pageMs)}`,
     `${pad}children in flight = min(${c.maxConcurrency}, ${d.batchesPerPage}) = ${d.childrenInFlight}; provider calls in flight = ${d.childrenInFlight} x ${parallel} = ${d.providerCallsInFlight} (configured ceiling ${c.maxConcurrency} x ${c.inBatchParallelism} = ${d.configuredProviderCallsInFlight})`,
     `${pad}drain = ${count(usage.pages)} pages x page + ${usage.executions} executions x (start-run + fetch-page) + ${usage.executions - usage.runs} x ContinueAsNew + ${usage.runs} x finish` +
       (usage.runs > 1 ? ` + ${usage.runs - 1} x half a schedule period` : '') +

@@ -70,6 +70,7 @@ export const ENV = {
   TRANSACTIONS_TABLE: 'TRANSACTIONS_TABLE_NAME',
   PENDING_INDEX: 'PENDING_INDEX_NAME',
   RUNS_TABLE: 'RUNS_TABLE_NAME',
+  MANIFEST_BUCKET: 'PAGE_MANIFEST_BUCKET',
   SHARD_COUNT: 'PENDING_SHARD_COUNT',
   PAGE_SIZE: 'PAGE_SIZE',
   MAX_PAGES_PER_EXECUTION: 'MAX_PAGES_PER_EXECUTION',
@@ -220,9 +221,20 @@ export interface FetchPageEvent extends RunState {
   pageResults?: unknown[];
   page?: Page;
 }
+/**
+ * A page of ids to confirm. The ids do not travel through the state: FetchPage writes them to S3
+ * (`manifest`, a JSON array of `{ "id": ... }`) and ConfirmPage's ItemReader reads them from there,
+ * so a page's size is not bound by the 256 KiB state limit (docs/architecture.md §3).
+ */
 export interface Page {
-  items: { id: string }[];
   count: number;
+  /** Present when count > 0. */
+  manifest?: PageManifest;
+}
+/** Where a page's ids are: one S3 object, deleted by the FetchPage after its page. */
+export interface PageManifest {
+  bucket: string;
+  key: string;
 }
 export type NextStep = 'CONFIRM' | 'CONTINUE' | 'FINISH' | 'UNAVAILABLE';
 

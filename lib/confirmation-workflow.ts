@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import { type ConfirmBatchRetry, STAGE_NAME_PATTERN } from './config';
 import { StageLogGroups } from './log-groups';
 import { nagArnPrefix } from './nag-findings';
+import type { PageManifestBucket } from './page-manifest-bucket';
 import type { TxconfirmFunction } from './txconfirm-function';
 import { Problems } from './validation';
 import { confirmationRun } from './workflow/definition';
@@ -36,6 +37,8 @@ export interface ConfirmationWorkflowProps {
   /** Names the state machine `txconfirm-<stage>` and its log group. */
   readonly stage: string;
   readonly functions: WorkflowFunctions;
+  /** Where FetchPage writes each page's ids and ConfirmPage's ItemReader reads them. */
+  readonly manifestBucket: PageManifestBucket;
   /** Ids per confirm-batch child (ItemBatcher MaxItemsPerBatch), 1..1000. */
   readonly batchSize: number;
   /** Concurrent child workflows, 1..10000. */
@@ -107,10 +110,11 @@ export class ConfirmationWorkflow extends Construct {
       },
     });
     this.allowContinueAsNew();
+    props.manifestBucket.grantManifestDecrypt(this.stateMachine);
     this.releaseLockRule = this.createReleaseLockRule(props);
     // Actions (the alarm topic) are added by ConfirmationMonitoring (lib/monitoring/).
     this.alarms = executionAlarms(this, this.stateMachine, this.stateMachineName);
-    this.addNagSuppressions(props.functions);
+    this.addNagSuppressions(props);
   }
 
   /**
@@ -158,7 +162,8 @@ export class ConfirmationWorkflow extends Construct {
     });
   }
 
-  private addNagSuppressions(fn: WorkflowFunctions): void {
+  private addNagSuppressions(props: ConfirmationWorkflowProps): void {
+    const fn = props.functions;
     const stack = Stack.of(this);
     const acknowledge = (finding: string, reason: string): void =>
       Validations.of(this.stateMachine).acknowledge({
@@ -183,6 +188,10 @@ export class ConfirmationWorkflow extends Construct {
       'The Distributed Map describes, stops and redrives its own child executions, whose names are generated at run time; the ARN is scoped to executions of this state machine.';
     acknowledge(`Resource::${executionArn}:*`, childReason);
     acknowledge(`Resource::${executionArn}/*:*`, childReason);
+    acknowledge(
+      `Resource::arn:<AWS::Partition>:s3:::<${props.manifestBucket.logicalId()}>/*`,
+      "ConfirmPage's ItemReader reads the page manifest FetchPage names at run time (CDK grants s3:GetObject on the objects of this one bucket, which holds nothing else).",
+    );
     acknowledge(
       'Resource::*',
       'Vended log delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, ...) and X-Ray (xray:PutTraceSegments, ...) do not support resource-level permissions.',

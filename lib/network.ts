@@ -42,6 +42,8 @@ export class Network extends Construct {
   /** One per NAT gateway: the addresses the provider sees. */
   readonly elasticIps: readonly ec2.CfnEIP[];
   readonly dynamoDbEndpoint: ec2.GatewayVpcEndpoint;
+  /** The page manifests (FetchPage's PutObject and DeleteObject) without the NAT gateways. */
+  readonly s3Endpoint: ec2.GatewayVpcEndpoint;
   readonly secretsManagerEndpoint: ec2.InterfaceVpcEndpoint;
   readonly flowLogGroup: logs.LogGroup;
 
@@ -125,6 +127,10 @@ export class Network extends Construct {
       service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
       subnets: [privateSubnets],
     });
+    this.s3Endpoint = this.vpc.addGatewayEndpoint('S3Endpoint', {
+      service: ec2.GatewayVpcEndpointAwsService.S3,
+      subnets: [privateSubnets],
+    });
 
     const endpointSecurityGroup = new ec2.SecurityGroup(
       this,
@@ -177,6 +183,17 @@ export class Network extends Construct {
         principals: [new iam.AnyPrincipal()],
         actions: [...new Set(actions)].sort(),
         resources: [...new Set(resources)],
+      }),
+    );
+  }
+
+  /** The S3 endpoint admits writing and deleting the page manifests, and nothing else. */
+  restrictS3(manifestObjectsArn: string): void {
+    this.s3Endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:DeleteObject', 's3:PutObject'],
+        resources: [manifestObjectsArn],
       }),
     );
   }

@@ -18,6 +18,7 @@ import { DeadLetterQueue } from './dead-letter-queue';
 import { StageLogGroups } from './log-groups';
 import { ConfirmationMonitoring } from './monitoring/confirmation-monitoring';
 import { Network } from './network';
+import { PageManifestBucket } from './page-manifest-bucket';
 import { ProviderSecret } from './provider-secret';
 import { RunsTable } from './runs-table';
 import { StageKey } from './stage-key';
@@ -47,6 +48,7 @@ export class TxconfirmStack extends Stack {
   readonly network?: Network;
   readonly transactionsTable: TransactionsTable;
   readonly runsTable: RunsTable;
+  readonly manifestBucket: PageManifestBucket;
   readonly workflow: ConfirmationWorkflow;
   readonly schedule: ConfirmationSchedule;
   readonly monitoring: ConfirmationMonitoring;
@@ -80,6 +82,10 @@ export class TxconfirmStack extends Stack {
       ...stateful,
     });
     this.runsTable = new RunsTable(this, 'RunsTable', stateful);
+    this.manifestBucket = new PageManifestBucket(this, 'PageManifestBucket', {
+      removalPolicy,
+      encryptionKey,
+    });
     this.providerSecret = new ProviderSecret(this, 'ProviderSecret', {
       stage: config.stage,
       providerSecret: config.providerSecret,
@@ -130,7 +136,8 @@ export class TxconfirmStack extends Stack {
     const fetchPage = new TxconfirmFunction(this, 'FetchPageFunction', {
       ...functionDefaults,
       handlerName: 'fetch-page',
-      description: 'txconfirm FetchPage: renew the lease and read the next page of pending ids',
+      description:
+        'txconfirm FetchPage: renew the lease and write the next page of pending ids to its manifest',
       environment: env({
         [ENV.SHARD_COUNT]: config.shardCount,
         [ENV.PAGE_SIZE]: config.pageSize,
@@ -146,6 +153,8 @@ export class TxconfirmStack extends Stack {
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
     ]);
+    this.manifestBucket.grantManifestWrites(fetchPage);
+    fetchPage.addEnvironment(ENV.MANIFEST_BUCKET, this.manifestBucket.bucketName);
 
     const confirmBatch = new TxconfirmFunction(this, 'ConfirmBatchFunction', {
       ...functionDefaults,
@@ -217,11 +226,13 @@ export class TxconfirmStack extends Stack {
         grants.flatMap((g) => g.resources),
       );
       this.network.restrictSecretsManager(this.providerSecret.grantArn);
+      this.network.restrictS3(this.manifestBucket.arnForObjects('*'));
     }
 
     this.workflow = new ConfirmationWorkflow(this, 'ConfirmationWorkflow', {
       stage: config.stage,
       functions: this.functions,
+      manifestBucket: this.manifestBucket,
       batchSize: config.batchSize,
       maxConcurrency: config.maxConcurrency,
       toleratedFailurePercentage: config.toleratedFailurePercentage,

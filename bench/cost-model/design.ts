@@ -91,6 +91,10 @@ export function design(
     lambdaDuration: lambda.duration,
     dynamodbWrites: totals.writeUnits * prices.dynamodb.writeUnit,
     dynamodbReads: totals.readUnits * prices.dynamodb.readUnit,
+    s3Requests:
+      totals.pages *
+      (DYNAMODB_CALLS.manifestPuts * prices.s3.putRequest +
+        DYNAMODB_CALLS.manifestGets * prices.s3.getRequest),
   };
   const stepFunctions = cost.standardTransitions + cost.expressRequests + cost.expressDuration;
   const lambdaCost = cost.lambdaRequests + cost.lambdaDuration;
@@ -103,7 +107,7 @@ export function design(
   // With a VPC: what the NAT gateways and endpoints process for this backlog (keys absent without).
   const vpc = config.vpc && vpcDataUsage(config.vpc, scenario, drain, prices, assumptions);
   const vpcCost = vpc ? vpc.natCost + vpc.endpointCost : 0;
-  const total = stepFunctions + lambdaCost + dynamodb + vpcCost;
+  const total = stepFunctions + lambdaCost + dynamodb + cost.s3Requests + vpcCost;
 
   return {
     usage: {
@@ -119,6 +123,7 @@ export function design(
       lambdaGbSeconds: lambda.gbSeconds,
       writeUnits: totals.writeUnits,
       readUnits: totals.readUnits,
+      s3Requests: totals.pages * (DYNAMODB_CALLS.manifestPuts + DYNAMODB_CALLS.manifestGets),
       ...(vpc && {
         vpc: { natGb: vpc.natGb, secretReads: vpc.secretReads, endpointGb: vpc.endpointGb },
       }),
@@ -136,13 +141,20 @@ export function design(
   };
 }
 
+/** fetch-page for a page of `ids`: its fixed time and the index reads and manifest write per id. */
+export function fetchPageMs(assumptions: Assumptions, ids: number): number {
+  return (
+    (assumptions.handlerMs['fetch-page'] ?? 0) +
+    (assumptions.fetchPageMsPerThousandIds * ids) / 1_000
+  );
+}
+
 function pageTiming(config: CostConfig, scenario: Scenario, assumptions: Assumptions): PageTiming {
-  const fetchPageMs = assumptions.handlerMs['fetch-page'] ?? 0;
   const childMs = assumptions.childStartMs + batchLambdaMs(config, scenario, assumptions);
   return {
     childMs,
     pageTimeMs: (batches: number) =>
-      fetchPageMs +
+      fetchPageMs(assumptions, Math.min(batches * config.batchSize, config.pageSize)) +
       assumptions.mapRunOverheadMs +
       Math.ceil(batches / config.maxConcurrency) * childMs,
   };

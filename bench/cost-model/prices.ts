@@ -52,6 +52,17 @@ export const PRICES = {
     indexEntryOverheadBytes: 100,
   },
   /**
+   * The page manifests (lib/page-manifest-bucket.ts), S3 Standard. ASSUMPTION: us-east-1 list prices
+   * at the time of writing, not in docs/architecture.md (https://aws.amazon.com/s3/pricing/).
+   * DeleteObject is free; a manifest lives for seconds, so its storage is left out.
+   */
+  s3: {
+    /** PutObject, per request ($0.005 per 1,000). */
+    putRequest: 0.005 / 1_000,
+    /** GetObject, per request ($0.0004 per 1,000). */
+    getRequest: 0.0004 / 1_000,
+  },
+  /**
    * The stage's network with `vpc: true` (lib/network.ts). ASSUMPTION: us-east-1 list prices at the
    * time of writing, not in docs/architecture.md (https://aws.amazon.com/vpc/pricing/,
    * https://aws.amazon.com/privatelink/pricing/). The DynamoDB gateway endpoint costs nothing.
@@ -88,6 +99,7 @@ export interface Assumptions {
   readonly continueAsNewMs: number;
   /** Billed duration of each handler but confirm-batch (whose duration is modelled), by handler name. */
   readonly handlerMs: Readonly<Record<string, number>>;
+  readonly fetchPageMsPerThousandIds: number;
   /** With a VPC: bytes one provider call moves through a NAT gateway, both ways. */
   readonly providerCallBytes: number;
   /** With a VPC: bytes one Secrets Manager GetSecretValue moves (TLS handshake included). */
@@ -117,8 +129,13 @@ export const ASSUMPTIONS: Assumptions = {
   mapRunOverheadMs: 500,
   /** ContinueAsNew: StartExecution and the new execution's first state. */
   continueAsNewMs: 1_000,
-  /** Billed durations of the control functions. */
+  /** Billed durations of the control functions (fetch-page's for an empty page; see below). */
   handlerMs: { 'start-run': 60, 'fetch-page': 120, 'finish-run': 60 },
+  /**
+   * fetch-page, per 1,000 ids of a page: the pending-index Query pages (1 MB each) and the
+   * manifest's PutObject (~45 B per id).
+   */
+  fetchPageMsPerThousandIds: 15,
   /**
    * Request (headers with the bearer key, idempotency key and trace header, a ~100 B body) and
    * response, with TCP/TLS framing on a kept-alive connection: ~1.5 KB.
@@ -137,6 +154,10 @@ export const DYNAMODB_CALLS = {
   runStartWrites: 2,
   /** start-run after ContinueAsNew: UpdateItem lock handover + UpdateItem run record. */
   resumeWrites: 2,
+  /** fetch-page, per page: PutObject of its manifest (and a free DeleteObject at the next one). */
+  manifestPuts: 1,
+  /** ConfirmPage's ItemReader, per page: GetObject of the manifest. */
+  manifestGets: 1,
   /** fetch-page, every invocation: UpdateItem lease renewal (DynamoRunStore.renewLock). */
   fetchPageWrites: 1,
   /** finish-run: DeleteItem lock + UpdateItem run record. */

@@ -112,6 +112,8 @@ export interface DesignCost {
     readonly lambdaGbSeconds: number;
     readonly writeUnits: number;
     readonly readUnits: number;
+    /** PutObject and GetObject of the page manifests. */
+    readonly s3Requests: number;
     /** With a VPC: data through the NAT gateways and the interface endpoints. */
     readonly vpc?: {
       readonly natGb: number;
@@ -131,6 +133,8 @@ export interface DesignCost {
     readonly dynamodbWrites: number;
     readonly dynamodbReads: number;
     readonly dynamodb: number;
+    /** The page manifests' PutObject and GetObject. */
+    readonly s3Requests: number;
     /** With a VPC: NAT gateway and interface endpoint data processing (in `total`). */
     readonly vpcNatData?: number;
     readonly vpcEndpointData?: number;

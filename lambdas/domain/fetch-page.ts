@@ -2,6 +2,7 @@ import type {
   Cursor,
   FetchPageEvent,
   FetchPageResult,
+  Page,
   ProviderOutage,
   RunContext,
   RunTotals,
@@ -12,6 +13,7 @@ import type {
   BreakerRecord,
   Clock,
   Log,
+  PageManifestStore,
   ProviderBreakerStore,
   RunStore,
   TransactionRepository,
@@ -20,22 +22,13 @@ import { silentLog } from './ports';
 import { addSeconds } from './run-state';
 import { addBatchResults, batchResultSchema } from './totals';
 
-/**
- * Step Functions caps a state at 256 KiB. Pages are cut short (by bytes, whatever PAGE_SIZE says)
- * rather than let the state overflow: long ids, or a manual run whose id list is carried in `run`
- * as well as in the page. The rest comes with the next page. The margin leaves room for the
- * Map's results and the workflow's own fields.
- */
-export const STATE_BUDGET_BYTES = 200 * 1024;
-
-const utf8 = new TextEncoder();
-const byteSize = (value: unknown) => utf8.encode(JSON.stringify(value)).length;
-
 export interface FetchPageDeps {
   transactions: TransactionRepository;
   runs: RunStore;
   /** The provider circuit breaker (read only here). */
   breaker: Pick<ProviderBreakerStore, 'read'>;
+  /** Where each page's ids go for ConfirmPage's ItemReader. */
+  manifests: PageManifestStore;
   clock: Clock;
   log?: Log;
 }
@@ -130,7 +123,10 @@ export async function fetchPage(
     executionArn,
     pagesThisExecution: event.pagesThisExecution,
   };
-  const noPage = { items: [], count: 0 };
+  const noPage: Page = { count: 0 };
+  // The previous page is done (its results are folded above): its manifest goes. Before any
+  // early return, so every way out of the loop leaves none behind but the page in flight.
+  await removeManifest(deps, event.page, run.runId);
 
   // A dry run never calls the provider, so the breaker does not concern it.
   if (!run.dryRun) {
@@ -166,23 +162,24 @@ export async function fetchPage(
   const limit = Math.min(options.pageSize, run.maxItems - totals.fetched);
   const { ids, cursor } =
     event.cursor.kind === 'ids'
-      ? readExplicitIds(run, event.cursor.offset, limit, STATE_BUDGET_BYTES - byteSize(state))
+      ? readExplicitIds(run, event.cursor.offset, limit)
       : await readPendingIndex(deps.transactions, run, event.cursor, {
           limit,
           shardCount: options.shardCount,
-          budgetBytes: STATE_BUDGET_BYTES - byteSize(state),
         });
 
   if (ids.length === 0) {
     return { ...state, cursor, next: 'FINISH', page: noPage };
   }
+  const pageNumber = totals.pages + 1;
+  const manifest = await deps.manifests.write(manifestKey(run.runId, pageNumber), ids);
   const result: FetchPageResult = {
     ...state,
     cursor,
-    totals: { ...totals, pages: totals.pages + 1, fetched: totals.fetched + ids.length },
+    totals: { ...totals, pages: pageNumber, fetched: totals.fetched + ids.length },
     pagesThisExecution: event.pagesThisExecution + 1,
     next: 'CONFIRM',
-    page: { items: ids.map((id) => ({ id })), count: ids.length },
+    page: { count: ids.length, manifest },
   };
   await recordProgress(deps, result);
   return result;
@@ -217,16 +214,9 @@ function readExplicitIds(
   run: RunContext,
   offset: number,
   limit: number,
-  budgetBytes: number,
 ): { ids: string[]; cursor: Cursor | null } {
   const all = run.transactionIds ?? [];
-  const ids: string[] = [];
-  let bytes = 0;
-  for (const id of all.slice(offset, offset + limit)) {
-    bytes += byteSize({ id }) + 1; // the item and its comma
-    if (ids.length > 0 && bytes > budgetBytes) break;
-    ids.push(id);
-  }
+  const ids = all.slice(offset, offset + limit);
   const end = offset + ids.length;
   return { ids, cursor: end >= all.length ? null : { kind: 'ids', offset: end } };
 }
@@ -235,10 +225,9 @@ async function readPendingIndex(
   transactions: TransactionRepository,
   run: RunContext,
   start: Extract<Cursor, { kind: 'index' }>,
-  bounds: { limit: number; shardCount: number; budgetBytes: number },
+  bounds: { limit: number; shardCount: number },
 ): Promise<{ ids: string[]; cursor: Cursor | null }> {
   const ids: string[] = [];
-  let bytes = 0;
   let shard = start.shard;
   let lastKey = start.lastKey;
   while (ids.length < bounds.limit && shard < bounds.shardCount) {
@@ -248,19 +237,7 @@ async function readPendingIndex(
       limit: bounds.limit - ids.length,
       ...(lastKey === undefined ? {} : { exclusiveStartKey: lastKey }),
     });
-    for (const item of page.items) {
-      const size = byteSize({ id: item.id }) + 1;
-      if (ids.length > 0 && bytes + size > bounds.budgetBytes) {
-        // Page full by size: the next page resumes right after the last id taken.
-        return {
-          ids,
-          cursor: { kind: 'index', shard, ...(lastKey === undefined ? {} : { lastKey }) },
-        };
-      }
-      ids.push(item.id);
-      bytes += size;
-      lastKey = item.key;
-    }
+    for (const item of page.items) ids.push(item.id);
     if (page.lastKey === undefined) {
       shard += 1;
       lastKey = undefined;
@@ -270,6 +247,35 @@ async function readPendingIndex(
   }
   if (shard >= bounds.shardCount) return { ids, cursor: null };
   return { ids, cursor: { kind: 'index', shard, ...(lastKey === undefined ? {} : { lastKey }) } };
+}
+
+/**
+ * The S3 key of a page's manifest: under the run, numbered, so a page that is read again (a retried
+ * FetchPage) overwrites its own object and nothing else.
+ */
+export function manifestKey(runId: string, pageNumber: number): string {
+  return `runs/${runId}/page-${String(pageNumber).padStart(6, '0')}.json`;
+}
+
+/**
+ * Deletes the manifest of the page just done. A failed delete does not stop the run: the bucket's
+ * lifecycle rule expires what is left behind (lib/page-manifest-bucket.ts).
+ */
+async function removeManifest(
+  deps: FetchPageDeps,
+  page: Page | undefined,
+  runId: string,
+): Promise<void> {
+  if (page?.manifest === undefined) return;
+  try {
+    await deps.manifests.remove(page.manifest);
+  } catch (error) {
+    (deps.log ?? silentLog).warn('page manifest not deleted: the lifecycle rule expires it', {
+      runId,
+      key: page.manifest.key,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
 }
 
 /**

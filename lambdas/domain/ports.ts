@@ -1,4 +1,4 @@
-import type { ProviderOutage, RunStatus, RunTotals } from '../contracts';
+import type { PageManifest, ProviderOutage, RunStatus, RunTotals } from '../contracts';
 import type { ProviderResponse } from './classification';
 import type { TransactionWrite } from './transitions';
 
@@ -44,6 +44,14 @@ export interface TransactionRepository {
     limit: number;
     exclusiveStartKey?: Record<string, string>;
   }): Promise<PendingPage>;
+}
+
+/** Where FetchPage puts each page's ids for the Distributed Map's ItemReader (S3 on AWS). */
+export interface PageManifestStore {
+  /** Writes the ids as a JSON array of `{ "id": ... }` under `key` (replacing what is there). */
+  write(key: string, ids: readonly string[]): Promise<PageManifest>;
+  /** Deletes a manifest; one that is already gone is no error. */
+  remove(manifest: PageManifest): Promise<void>;
 }
 
 export interface ConfirmationRequest {

@@ -16,6 +16,13 @@ export const runStateSchema = z.looseObject({
 
 export const fetchPageEventSchema = runStateSchema.extend({
   pageResults: z.array(z.unknown()).optional(),
+  /** The page just confirmed: its manifest is deleted. */
+  page: z
+    .object({
+      count: z.number().int().min(0),
+      manifest: z.object({ bucket: z.string().min(1), key: z.string().min(1) }).optional(),
+    })
+    .optional(),
 });
 
 /** `2024-05-01T12:34:56.789Z` -> `20240501T123456Z`. */

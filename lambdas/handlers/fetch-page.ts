@@ -3,9 +3,10 @@ import { type FetchPageResult, METRIC } from '../contracts';
 import { DynamoProviderBreaker } from '../adapters/dynamo-provider-breaker';
 import { DynamoRunStore } from '../adapters/dynamo-run-store';
 import { DynamoTransactionRepository } from '../adapters/dynamo-transaction-repository';
+import { S3PageManifests } from '../adapters/s3-page-manifests';
 import { fetchPage, isFirstIndexPage, oldestPendingCreatedAt } from '../domain/fetch-page';
 import { fetchPageEventSchema } from '../domain/run-state';
-import { ddb } from '../shared/aws-clients';
+import { ddb, s3 } from '../shared/aws-clients';
 import { systemClock } from '../shared/clock';
 import { HANDLER_CONFIG, loadConfig } from '../shared/config';
 import { parseEvent } from '../shared/events';
@@ -24,6 +25,7 @@ const transactions = new DynamoTransactionRepository(ddb, {
 });
 const runs = new DynamoRunStore(ddb, config.runsTable);
 const breaker = new DynamoProviderBreaker(ddb, config.runsTable);
+const manifests = new S3PageManifests(s3, config.manifestBucket);
 
 /** Age of the oldest PENDING transaction, once per run (the freshness SLO's metric). */
 async function recordBacklogAge(metrics: InvocationMetrics): Promise<void> {
@@ -36,7 +38,7 @@ async function recordBacklogAge(metrics: InvocationMetrics): Promise<void> {
 
 /**
  * FetchPage: fold the last page's results, renew the lease, stop for a provider outage, read the
- * next page of ids, record the run's progress.
+ * next page of ids into its S3 manifest, record the run's progress.
  */
 export const handler = instrumented(
   'fetch-page',
@@ -46,7 +48,7 @@ export const handler = instrumented(
     if (isFirstIndexPage(event)) await recordBacklogAge(metrics);
     const result = await fetchPage(
       event,
-      { transactions, runs, breaker, clock: systemClock, log: domainLog },
+      { transactions, runs, breaker, manifests, clock: systemClock, log: domainLog },
       {
         shardCount: config.shardCount,
         pageSize: config.pageSize,

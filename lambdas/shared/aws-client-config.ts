@@ -9,6 +9,15 @@ const requestHandler = { connectionTimeout: 3000, requestTimeout: 10000 };
 
 export const DYNAMODB_CLIENT_CONFIG = { requestHandler } as const;
 export const SECRETS_MANAGER_CLIENT_CONFIG = { requestHandler } as const;
+/**
+ * Checksums only where S3 requires them: the default (a CRC32 on every PutObject) adds nothing a
+ * manifest needs, since TLS and the ItemReader's JSON parse already catch a damaged body.
+ */
+export const S3_CLIENT_CONFIG = {
+  requestHandler,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+} as const;
 
 /**
  * Numbers that do not fit a JS number exactly (amount = 1e30) must not make the whole batch read

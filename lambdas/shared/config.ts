@@ -43,6 +43,15 @@ const tableName: Reader<string> = (value, variable) => {
   return text;
 };
 
+/** S3 bucket names: 3..63 of [a-z0-9.-], starting and ending with a letter or digit. */
+const bucketName: Reader<string> = (value, variable) => {
+  const text = required(value, variable, 'an S3 bucket name');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(text)) {
+    throw new InvalidConfiguration(`${variable} must be an S3 bucket name, got ${shown(text)}`);
+  }
+  return text;
+};
+
 const nonEmpty =
   (what: string): Reader<string> =>
   (value, variable) =>
@@ -55,8 +64,9 @@ const FIELDS = {
   transactionsTable: [ENV.TRANSACTIONS_TABLE, tableName],
   pendingIndex: [ENV.PENDING_INDEX, tableName],
   runsTable: [ENV.RUNS_TABLE, tableName],
+  manifestBucket: [ENV.MANIFEST_BUCKET, bucketName],
   shardCount: [ENV.SHARD_COUNT, integer(1, 1000)],
-  pageSize: [ENV.PAGE_SIZE, integer(1, 10_000)],
+  pageSize: [ENV.PAGE_SIZE, integer(1, 1_000_000)],
   maxPagesPerExecution: [ENV.MAX_PAGES_PER_EXECUTION, integer(1, 10_000)],
   leaseSeconds: [ENV.LOCK_LEASE_SECONDS, integer(1, 86_400)],
   maxAttempts: [ENV.MAX_ATTEMPTS, integer(1, 100)],
@@ -79,6 +89,7 @@ export const HANDLER_CONFIG = {
     'transactionsTable',
     'pendingIndex',
     'runsTable',
+    'manifestBucket',
     'shardCount',
     'pageSize',
     'maxPagesPerExecution',

@@ -10,15 +10,35 @@
  */
 import { z } from 'zod';
 
-/** The most ids a page carries through the state (ids only, below the 256 KiB state limit). */
-export const MAX_PAGE_SIZE = 2000;
+/**
+ * The most ids in a page. A page's ids travel in its S3 manifest (about 45 bytes each), not in the
+ * state, so this bounds FetchPage's memory and time, not the 256 KiB state limit.
+ */
+export const MAX_PAGE_SIZE = 100_000;
 
 /**
- * The page size when none is set: one batch for every child slot of the page's Distributed Map
- * (maxConcurrency × batchSize), so MaxConcurrency is reached; at most {@link MAX_PAGE_SIZE}.
+ * The most child executions (batches) in a page: their results come back into the state
+ * (`$.pageResults`, about 150 bytes per batch, a failed child's error up to a few KB), which
+ * must stay below Step Functions' 256 KiB.
  */
-export function derivedPageSize(maxConcurrency: number, batchSize: number): number {
-  return Math.min(MAX_PAGE_SIZE, maxConcurrency * batchSize);
+export const MAX_BATCHES_PER_PAGE = 400;
+
+/**
+ * The page size when none is set: `pageWaves` waves of a batch for every child slot
+ * (maxConcurrency × batchSize × pageWaves), so MaxConcurrency is reached and each page's fixed
+ * cost (FetchPage, the Map Run's start and end, its slowest batch) is paid once for several
+ * waves; at most {@link MAX_PAGE_SIZE} and {@link MAX_BATCHES_PER_PAGE} batches.
+ */
+export function derivedPageSize(
+  maxConcurrency: number,
+  batchSize: number,
+  pageWaves: number,
+): number {
+  return Math.min(
+    MAX_PAGE_SIZE,
+    MAX_BATCHES_PER_PAGE * batchSize,
+    maxConcurrency * batchSize * pageWaves,
+  );
 }
 
 /** CloudWatch Logs retention periods, in days (the values `logs.RetentionDays` allows). */
@@ -185,11 +205,16 @@ export const stageSettingsSchema = z.strictObject({
     .default(16)
     .describe('Shards of the sparse pending index (pendingShard = "00".."NN").')
     .meta({ group: 'workflow' }),
-  // A page travels through the state (256 KiB limit) as ids only: 2,000 ids stay well below it.
   pageSize: integer(1, MAX_PAGE_SIZE)
     .optional()
     .describe(
-      `Transaction ids per FetchPage (one Distributed Map run per page). Unset: maxConcurrency × batchSize, at most ${MAX_PAGE_SIZE}, so a page has a batch for every child slot.`,
+      `Transaction ids per FetchPage (one Distributed Map run over the page's S3 manifest). Unset: maxConcurrency × batchSize × pageWaves, at most ${MAX_PAGE_SIZE.toLocaleString('en-US')} ids and ${MAX_BATCHES_PER_PAGE} batches. Set, it must make at most ${MAX_BATCHES_PER_PAGE} batches (their results come back into the state).`,
+    )
+    .meta({ group: 'workflow' }),
+  pageWaves: integer(1, 100)
+    .default(8)
+    .describe(
+      'Waves of child executions per page when pageSize is unset: each page pays FetchPage, the Map Run start and its slowest batch once, so more waves keep the provider budget busier; the lock lease must outlast the worst-case page (validated).',
     )
     .meta({ group: 'workflow' }),
   batchSize: integer(1, 1000)
@@ -214,8 +239,10 @@ export const stageSettingsSchema = z.strictObject({
     .describe('Pages per execution before ContinueAsNew.')
     .meta({ group: 'workflow' }),
   lockLeaseSeconds: integer(60, 86_400)
-    .default(600)
-    .describe('Run lock lease, renewed at every FetchPage; must outlast the slowest page.')
+    .default(3600)
+    .describe(
+      'Run lock lease, renewed at every FetchPage; must outlast the worst-case page (validated). It matters only when an execution ends and neither its Catch nor the release-lock rule frees the lock.',
+    )
     .meta({ group: 'workflow' }),
   executionTimeoutMinutes: integer(1, 525_600)
     .default(240)

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { Problems } from '../validation';
 import {
   derivedPageSize,
+  MAX_BATCHES_PER_PAGE,
   PROFILE_DEFAULTS,
   STAGE_NAME_PATTERN,
   type TxconfirmConfig,
@@ -68,7 +69,7 @@ export function validateConfig(
   const config = {
     ...profile,
     ...withoutUndefined(data),
-    pageSize: data.pageSize ?? derivedPageSize(data.maxConcurrency, data.batchSize),
+    pageSize: data.pageSize ?? derivedPageSize(data.maxConcurrency, data.batchSize, data.pageWaves),
     stage,
   } as TxconfirmConfig;
 
@@ -190,6 +191,12 @@ function checkRelations(p: Problems, c: TxconfirmConfig): void {
   if (c.pageSize < c.batchSize) {
     p.add(
       `pageSize must be >= batchSize (a page is split into batches of batchSize ids), got pageSize ${c.pageSize} < batchSize ${c.batchSize}`,
+    );
+  }
+  const batches = Math.ceil(c.pageSize / c.batchSize);
+  if (batches > MAX_BATCHES_PER_PAGE) {
+    p.add(
+      `pageSize / batchSize (batches per page) must be <= ${MAX_BATCHES_PER_PAGE} (their results come back into the 256 KiB state), got ceil(${c.pageSize} / ${c.batchSize}) = ${batches}: lower pageSize or raise batchSize`,
     );
   }
   const budgetMs = c.confirmBatchTimeoutSeconds * 1000;

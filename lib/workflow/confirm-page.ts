@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { STATE } from '../../lambdas/contracts';
@@ -9,6 +10,8 @@ import { handlerTask, TRANSIENT_ERRORS } from './tasks';
 export interface ConfirmPageProps {
   /** The confirm-batch function. */
   readonly fn: TxconfirmFunction;
+  /** Where FetchPage put the page's ids (`$.page.manifest.key`). */
+  readonly manifestBucket: s3.IBucket;
   /** Ids per child (ItemBatcher MaxItemsPerBatch). */
   readonly batchSize: number;
   readonly maxConcurrency: number;
@@ -17,8 +20,9 @@ export interface ConfirmPageProps {
 }
 
 /**
- * ConfirmPage: a Distributed Map over the page's ids, one EXPRESS child (ConfirmBatch) per batch;
- * its results land in `$.pageResults` for FetchPage to fold into the totals.
+ * ConfirmPage: a Distributed Map over the page's ids, read from the page's manifest in S3
+ * (ItemReader), one EXPRESS child (ConfirmBatch) per batch; its results land in `$.pageResults`
+ * for FetchPage to fold into the totals.
  */
 export function confirmPageMap(scope: Construct, props: ConfirmPageProps): sfn.DistributedMap {
   const confirmBatch = handlerTask(scope, 'ConfirmBatch', {
@@ -43,7 +47,10 @@ export function confirmPageMap(scope: Construct, props: ConfirmPageProps): sfn.D
   const confirmPage = new sfn.DistributedMap(scope, 'ConfirmPage', {
     stateName: STATE.ConfirmPage,
     comment: 'One EXPRESS child per batch of ids; failed batches leave their items PENDING.',
-    itemsPath: '$.page.items',
+    itemReader: new sfn.S3JsonItemReader({
+      bucket: props.manifestBucket,
+      key: sfn.JsonPath.stringAt('$.page.manifest.key'),
+    }),
     itemBatcher: new sfn.ItemBatcher({
       maxItemsPerBatch: props.batchSize,
       batchInput: { 'runId.$': '$.run.runId', 'dryRun.$': '$.run.dryRun' },

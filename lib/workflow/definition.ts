@@ -7,7 +7,12 @@ import { continueAsNewState, controlTask, finishRunTask } from './tasks';
 
 export type ConfirmationRunProps = Pick<
   ConfirmationWorkflowProps,
-  'functions' | 'batchSize' | 'maxConcurrency' | 'toleratedFailurePercentage' | 'confirmBatchRetry'
+  | 'functions'
+  | 'manifestBucket'
+  | 'batchSize'
+  | 'maxConcurrency'
+  | 'toleratedFailurePercentage'
+  | 'confirmBatchRetry'
 >;
 
 /**
@@ -61,6 +66,7 @@ function pagingLoop(
   });
   const confirmPage = confirmPageMap(scope, {
     fn: fn.confirmBatch,
+    manifestBucket: props.manifestBucket,
     batchSize: props.batchSize,
     maxConcurrency: props.maxConcurrency,
     toleratedFailurePercentage: props.toleratedFailurePercentage,

@@ -20,6 +20,7 @@ import {
   type RunScope,
   type TaskHandler,
   createTaskHandler,
+  s3ObjectReader,
 } from './resources';
 
 export interface LoadOptions {
@@ -58,6 +59,8 @@ export function compileMachine(
   options: CompileOptions,
 ): CompiledMachine {
   const handlers: CompiledHandler[] = [];
+  // A Distributed Map's ItemReader reads through the caller's S3Client (none: it fails the Map).
+  const readObject = deps.s3Client ? s3ObjectReader(deps.s3Client) : undefined;
   for (const task of plan.tasks) {
     if (task.distributedMap) {
       const processor = compileMachine(task.distributedMap.processor, deps, options);
@@ -66,6 +69,7 @@ export function compileMachine(
         task.distributedMap.mapState,
         (input, run) => ({ result: processor.run(input, run).result }),
         options.onMapChildCompleted,
+        readObject,
       );
       handlers.push({
         name: task.stateName,

@@ -7,8 +7,9 @@
  * UnsupportedAslFeature naming the state and the field:
  * - QueryLanguage JSONata (top level or per state) and the JSONata / variables fields
  *   (Arguments, Output, Assign, Items);
- * - Map: ItemReader, ResultWriter, ToleratedFailurePercentagePath / ToleratedFailureCountPath;
- *   ItemBatcher or ToleratedFailure* on a Map that is not DISTRIBUTED;
+ * - Map: ResultWriter, ToleratedFailurePercentagePath / ToleratedFailureCountPath; ItemReader,
+ *   ItemBatcher or ToleratedFailure* on a Map that is not DISTRIBUTED (a DISTRIBUTED Map's
+ *   ItemReader is checked by distributed-map-config.ts, when the engine compiles it);
  * - Task: `.waitForTaskToken` / `.sync` resources, Credentials, HeartbeatSeconds(Path), a
  *   lambda:invoke InvocationType other than RequestResponse, and any resource no adapter of
  *   resources.ts serves (DynamoDB resources also need the caller's DynamoDBClient);
@@ -336,14 +337,12 @@ function checkTask(name: string, state: AslState, options: PlanOptions): void {
 }
 
 function checkMap(name: string, state: AslState): void {
-  for (const field of ['ItemReader', 'ResultWriter'] as const) {
-    if (field in state) {
-      const detail =
-        field === 'ItemReader'
-          ? 'ItemReader is not supported by the local runtime (only inline item arrays)'
-          : 'ResultWriter is not supported by the local runtime (results stay in the state output)';
-      throw new UnsupportedAslFeature(name, field, detail);
-    }
+  if ('ResultWriter' in state) {
+    throw new UnsupportedAslFeature(
+      name,
+      'ResultWriter',
+      'ResultWriter is not supported by the local runtime (results stay in the state output)',
+    );
   }
   for (const field of ['ToleratedFailurePercentagePath', 'ToleratedFailureCountPath'] as const) {
     if (field in state) {
@@ -356,6 +355,7 @@ function checkMap(name: string, state: AslState): void {
   }
   if (!isDistributedMap(state)) {
     for (const field of [
+      'ItemReader',
       'ItemBatcher',
       'ToleratedFailurePercentage',
       'ToleratedFailureCount',

@@ -3,6 +3,14 @@
  * the load with UnsupportedAslFeature, not an execution), and what they make of one run's input:
  * the children's inputs. As Step Functions does:
  * - ItemsPath (default `$`) on the state's effective input; it must select an array.
+ * - or ItemReader (not both, as CDK requires): Resource `arn:<partition>:states:::s3:getObject`,
+ *   ReaderConfig.InputType `JSON` (the object is one JSON array) or `JSONL` (one JSON value per
+ *   non-empty line), ReaderConfig.MaxItems(Path) (the first N items only), Parameters `Bucket`,
+ *   `Key` (static or `.$`) and optional `VersionId`, evaluated on the state's effective input.
+ *   Other readers (CSV, MANIFEST, PARQUET, listObjectsV2) are an UnsupportedAslFeature. The runner
+ *   (distributed-map.ts) reads the object; what cannot be read or parsed fails the Map with
+ *   States.ItemReaderFailed (catchable). Read items go through ItemSelector and ItemBatcher
+ *   exactly as an array from ItemsPath does.
  * - ItemSelector (or the legacy Parameters) per item, with `$$.Map.Item.Value` / `$$.Map.Item.Index`
  *   and the rest of the execution's context object; applied before batching.
  * - ItemBatcher: MaxItemsPerBatch(Path) and MaxInputBytesPerBatch(Path), both optional, cut greedily
@@ -14,7 +22,8 @@
  *   ProcessorConfig.ExecutionType, which the runner (distributed-map.ts) applies.
  *
  * Cost per item: one ItemSelector evaluation (if any) and, when batching, one JSON.stringify for
- * the byte count; items are otherwise passed by reference.
+ * the byte count; items are otherwise passed by reference. A read object's text is parsed once
+ * (JSONL line by line, without splitting the text) and dropped; only the items are kept.
  */
 import type { AslState } from '../stack/synthesized-definition';
 import { TaskFailure, UnsupportedAslFeature, statesRuntimeError } from './errors';
@@ -44,6 +53,34 @@ export interface ChildInput {
   readonly size: number;
 }
 
+/** A DISTRIBUTED Map's ItemReader, compiled. */
+interface ItemReaderSpec {
+  readonly inputType: 'JSON' | 'JSONL';
+  readonly parameters: TemplateEvaluator;
+  readonly maxItems?: NumberSource;
+}
+
+/** The object one run reads its items from (ItemReader's Parameters, evaluated). */
+export interface ItemReaderRequest {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly inputType: 'JSON' | 'JSONL';
+  /** ReaderConfig.MaxItems(Path): read only the first `maxItems` items. */
+  readonly maxItems?: number;
+}
+
+/** The ItemReader resources the local runtime serves. */
+const S3_GET_OBJECT = /^arn:[a-z-]+:states:::s3:getObject$/;
+const ITEM_READER_INPUT_TYPES = ['JSON', 'JSONL'] as const;
+/** AWS's cap on ReaderConfig.MaxItems. */
+const MAX_READER_ITEMS = 100_000_000;
+const ITEM_READER_FIELDS = new Set(['Resource', 'ReaderConfig', 'Parameters']);
+const READER_CONFIG_FIELDS = new Set(['InputType', 'MaxItems', 'MaxItemsPath']);
+const READER_PARAMETERS = new Set(['Bucket', 'Key', 'VersionId']);
+const SUPPORTED_READERS =
+  'supported: Resource arn:aws:states:::s3:getObject with ReaderConfig.InputType JSON or JSONL';
+
 /** What one run of the Map is made of. */
 export interface PreparedMapRun {
   readonly children: ChildInput[];
@@ -54,6 +91,7 @@ export interface PreparedMapRun {
 
 export class DistributedMapConfig {
   private readonly itemsPath: PathEvaluator;
+  private readonly reader?: ItemReaderSpec;
   private readonly selector?: TemplateEvaluator;
   private readonly batching?: Batching;
   private readonly maxConcurrency?: NumberSource;
@@ -70,6 +108,16 @@ export class DistributedMapConfig {
       typeof mapState.ItemsPath === 'string' ? mapState.ItemsPath : '$',
       at('ItemsPath'),
     );
+    if (mapState.ItemReader !== undefined) {
+      if (mapState.ItemsPath !== undefined) {
+        throw new UnsupportedAslFeature(
+          stateName,
+          'ItemsPath',
+          'ItemsPath cannot be used with an ItemReader (the items are those of the object read)',
+        );
+      }
+      this.reader = compileItemReader(stateName, mapState.ItemReader);
+    }
     const selector = mapState.ItemSelector ?? mapState.Parameters;
     if (selector !== undefined) {
       this.selector = compilePayloadTemplate(
@@ -115,9 +163,105 @@ export class DistributedMapConfig {
       processor?.ProcessorConfig?.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
   }
 
-  /** The children of one run: `input` is the Map's effective input (after InputPath). */
-  prepare(input: unknown, context: Record<string, unknown>): PreparedMapRun {
-    const items = this.itemsPath(input, context);
+  /** Whether the items come from an ItemReader (the runner reads them, then calls prepare). */
+  get readsItems(): boolean {
+    return this.reader !== undefined;
+  }
+
+  /**
+   * The object one run reads (ItemReader's Parameters and MaxItems(Path) on the Map's effective
+   * input). A Path that selects nothing or a bad MaxItemsPath fails with States.Runtime; a Bucket
+   * or Key that is not a string with States.ItemReaderFailed.
+   */
+  readerRequest(input: unknown, context: Record<string, unknown>): ItemReaderRequest {
+    const reader = this.reader;
+    if (!reader) throw new Error(`State "${this.stateName}" has no ItemReader`);
+    const parameters = reader.parameters(input, context) as Record<string, unknown>;
+    const { Bucket: bucket, Key: key, VersionId: versionId } = parameters;
+    for (const [field, value] of [
+      ['Bucket', bucket],
+      ['Key', key],
+    ] as const) {
+      if (typeof value !== 'string' || value === '') {
+        throw itemReaderFailure(
+          this.stateName,
+          `ItemReader Parameters.${field} must be a non-empty string, got ${describe(value)}`,
+        );
+      }
+    }
+    if (versionId !== undefined && typeof versionId !== 'string') {
+      throw itemReaderFailure(
+        this.stateName,
+        `ItemReader Parameters.VersionId must be a string, got ${describe(versionId)}`,
+      );
+    }
+    return {
+      bucket: bucket as string,
+      key: key as string,
+      ...(versionId === undefined ? {} : { versionId }),
+      inputType: reader.inputType,
+      ...(reader.maxItems
+        ? { maxItems: resolveNumber(this.stateName, reader.maxItems, input, context, 1) }
+        : {}),
+    };
+  }
+
+  /**
+   * The items of an object read for `request`: a JSON array, or one JSON value per non-empty line
+   * (JSONL), cut to the first `maxItems`. What does not parse fails with States.ItemReaderFailed,
+   * naming the object and, for JSONL, the line.
+   */
+  parseItems(text: string, request: ItemReaderRequest): unknown[] {
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const limit = request.maxItems ?? Number.MAX_SAFE_INTEGER;
+    const fail = (reason: string) =>
+      itemReaderFailure(
+        this.stateName,
+        `ItemReader could not read the items of s3://${request.bucket}/${request.key} (InputType ${request.inputType}): ${reason}`,
+      );
+    if (request.inputType === 'JSON') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch (error) {
+        throw fail(`the object is not valid JSON (${(error as Error).message})`);
+      }
+      if (!Array.isArray(parsed)) {
+        throw fail(`the object's JSON is ${kindOf(parsed)}, not an array`);
+      }
+      if (parsed.length > limit) parsed.length = limit; // in place: no copy
+      return parsed;
+    }
+    const items: unknown[] = [];
+    let start = 0;
+    let line = 0;
+    while (start <= body.length && items.length < limit) {
+      const newline = body.indexOf('\n', start);
+      const end = newline === -1 ? body.length : newline;
+      line += 1;
+      const lineText = body.slice(start, end);
+      if (lineText.trim() !== '') {
+        try {
+          items.push(JSON.parse(lineText));
+        } catch (error) {
+          throw fail(`line ${line} is not valid JSON (${(error as Error).message})`);
+        }
+      }
+      if (newline === -1) break;
+      start = newline + 1;
+    }
+    return items;
+  }
+
+  /**
+   * The children of one run: `input` is the Map's effective input (after InputPath). `readItems`
+   * are the items an ItemReader read (parseItems); without an ItemReader, ItemsPath selects them.
+   */
+  prepare(input: unknown, context: Record<string, unknown>, readItems?: unknown[]): PreparedMapRun {
+    if (this.reader && readItems === undefined) {
+      throw new Error(`State "${this.stateName}": the ItemReader's items must be read first`);
+    }
+    const items = readItems ?? this.itemsPath(input, context);
     if (!Array.isArray(items)) {
       throw statesRuntimeError(
         `State "${this.stateName}": ItemsPath must select an array, got ${describe(items)}`,
@@ -210,6 +354,110 @@ export class DistributedMapConfig {
   }
 }
 
+/** The ItemReader, checked at load: only S3 GetObject of a JSON or JSONL object. */
+function compileItemReader(stateName: string, value: unknown): ItemReaderSpec {
+  const unsupported = (field: string, detail: string) =>
+    new UnsupportedAslFeature(stateName, field, `${detail} (${SUPPORTED_READERS})`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw unsupported('ItemReader', 'ItemReader must be an object');
+  }
+  const reader = value as Record<string, unknown>;
+  for (const field of Object.keys(reader)) {
+    if (!ITEM_READER_FIELDS.has(field)) {
+      throw unsupported(
+        `ItemReader.${field}`,
+        `ItemReader.${field} is not supported by the local runtime`,
+      );
+    }
+  }
+  const resource = reader.Resource;
+  if (typeof resource !== 'string' || !S3_GET_OBJECT.test(resource)) {
+    throw unsupported(
+      'ItemReader.Resource',
+      `ItemReader Resource ${JSON.stringify(resource)} is not supported by the local runtime`,
+    );
+  }
+  const config = reader.ReaderConfig;
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw unsupported(
+      'ItemReader.ReaderConfig',
+      'an ItemReader with s3:getObject needs a ReaderConfig with InputType',
+    );
+  }
+  const readerConfig = config as Record<string, unknown>;
+  const inputType = readerConfig.InputType;
+  if (!ITEM_READER_INPUT_TYPES.includes(inputType as 'JSON')) {
+    throw unsupported(
+      'ItemReader.ReaderConfig.InputType',
+      `ItemReader InputType ${JSON.stringify(inputType)} is not supported by the local runtime`,
+    );
+  }
+  for (const field of Object.keys(readerConfig)) {
+    if (!READER_CONFIG_FIELDS.has(field)) {
+      throw unsupported(
+        `ItemReader.ReaderConfig.${field}`,
+        `ItemReader.ReaderConfig.${field} is not supported by the local runtime`,
+      );
+    }
+  }
+  if (readerConfig.MaxItems !== undefined && readerConfig.MaxItemsPath !== undefined) {
+    throw new UnsupportedAslFeature(
+      stateName,
+      'ItemReader.ReaderConfig.MaxItems',
+      'ItemReader.ReaderConfig has both MaxItems and MaxItemsPath; give one',
+    );
+  }
+  const parameters = reader.Parameters;
+  if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) {
+    throw unsupported(
+      'ItemReader.Parameters',
+      'an ItemReader needs Parameters with Bucket and Key',
+    );
+  }
+  const given = new Set(Object.keys(parameters).map((key) => key.replace(/\.\$$/, '')));
+  for (const field of given) {
+    if (!READER_PARAMETERS.has(field)) {
+      throw unsupported(
+        `ItemReader.Parameters.${field}`,
+        `ItemReader.Parameters.${field} is not supported by the local runtime (Bucket, Key and VersionId are)`,
+      );
+    }
+  }
+  for (const field of ['Bucket', 'Key']) {
+    if (!given.has(field)) {
+      throw unsupported(
+        `ItemReader.Parameters.${field}`,
+        `an ItemReader needs Parameters.${field} (or ${field}.$)`,
+      );
+    }
+  }
+  return {
+    inputType: inputType as 'JSON' | 'JSONL',
+    parameters: compilePayloadTemplate(parameters, {
+      stateName,
+      field: 'ItemReader.Parameters',
+    }),
+    maxItems: numberSource(
+      stateName,
+      readerConfig,
+      'MaxItems',
+      1,
+      MAX_READER_ITEMS,
+      'ItemReader.ReaderConfig.MaxItems',
+    ),
+  };
+}
+
+/** States.ItemReaderFailed: the Map could not read its items (catchable, as on AWS). */
+export function itemReaderFailure(stateName: string, reason: string): TaskFailure {
+  return new TaskFailure('States.ItemReaderFailed', `State "${stateName}": ${reason}`);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 function jsonBytes(value: unknown): number {
   const text = JSON.stringify(value);
   if (text === undefined) return 4; // undefined array elements serialize as null
@@ -223,20 +471,24 @@ function describe(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** A field given as a number or as `<Field>Path` (a Path is evaluated on each run). */
+/**
+ * A field given as a number or as `<Field>Path` (a Path is evaluated on each run). `at` names the
+ * field in errors (`ItemReader.ReaderConfig.MaxItems`).
+ */
 function numberSource(
   stateName: string,
   holder: Record<string, unknown>,
   field: string,
   min: number,
   max: number,
+  at: string = field,
 ): NumberSource | undefined {
   const pathField = `${field}Path`;
   if (holder[pathField] !== undefined) {
     const pathText = String(holder[pathField]);
-    return { path: compilePath(pathText, { stateName, field: pathField }), pathText };
+    return { path: compilePath(pathText, { stateName, field: `${at}Path` }), pathText };
   }
-  const value = staticNumber(stateName, holder, field, min, max);
+  const value = staticNumber(stateName, holder, field, min, max, at);
   return value === undefined ? undefined : { value };
 }
 
@@ -247,6 +499,7 @@ function staticNumber(
   field: string,
   min: number,
   max: number,
+  at: string = field,
 ): number | undefined {
   const value = holder[field];
   if (value === undefined) return undefined;
@@ -259,8 +512,8 @@ function staticNumber(
   ) {
     throw new UnsupportedAslFeature(
       stateName,
-      field,
-      `${field} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${JSON.stringify(value)}`,
+      at,
+      `${at} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${JSON.stringify(value)}`,
     );
   }
   return value;

@@ -11,6 +11,11 @@
  *   percentage: more than that share of all items) the map fails with
  *   States.ExceedToleratedFailureThreshold, aborts the children still running (their task
  *   handlers see the abort) and starts no more.
+ * - ItemReader (S3 GetObject of a JSON / JSONL object): the object is read once per Map run
+ *   through the ObjectReader the engine passes (resources.ts, over its S3Client), before any child
+ *   starts; only the parsed items are kept. A missing object or bucket, an object that does not
+ *   parse, or no S3 client configured fails the Map with States.ItemReaderFailed (Retry / Catch
+ *   on the Map apply); stopping the execution while reading rejects as cancelled.
  * - Output: the children's outputs in item (batch) order; a failed child's slot holds its
  *   `{ Error, Cause }`. An output over 256 KiB fails with States.DataLimitExceeded (no ResultWriter).
  * - Children are EXPRESS or STANDARD per ProcessorConfig.ExecutionType. Locally the only
@@ -27,9 +32,14 @@
 import { randomUUID } from 'node:crypto';
 import type { AslState } from '../stack/synthesized-definition';
 import type { CancellationScope } from './cancellation';
-import { type ChildInput, DistributedMapConfig } from './distributed-map-config';
+import {
+  type ChildInput,
+  DistributedMapConfig,
+  type ItemReaderRequest,
+  itemReaderFailure,
+} from './distributed-map-config';
 import { type ErrorOutput, TaskFailure, cancelledError, errorOutput } from './errors';
-import { MAX_PAYLOAD_BYTES, type RunScope } from './resources';
+import { MAX_PAYLOAD_BYTES, type ObjectReader, type RunScope } from './resources';
 
 /** AWS's ceiling on child executions in flight (MaxConcurrency 0 or absent). */
 export const MAX_CHILDREN_IN_FLIGHT = 10_000;
@@ -88,6 +98,8 @@ export class DistributedMapRunner {
     mapState: AslState,
     private readonly startChild: StartChild,
     private readonly onChildCompleted: (event: MapChildCompleted) => void = () => undefined,
+    /** Reads an ItemReader's object (none: a Map with an ItemReader fails, saying so). */
+    private readonly readObject?: ObjectReader,
   ) {
     this.config = new DistributedMapConfig(stateName, mapState);
   }
@@ -97,7 +109,54 @@ export class DistributedMapRunner {
     if (run.cancellation.aborted) {
       return Promise.reject(cancelledError(run.cancellation.reason ?? 'cancelled'));
     }
-    const { children, totalItems, configuredConcurrency } = this.config.prepare(input, run.context);
+    if (!this.config.readsItems) return this.start(input, run, observer);
+    return this.readItems(input, run).then((items) => {
+      if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'cancelled');
+      return this.start(input, run, observer, items);
+    });
+  }
+
+  /** The ItemReader's items: the object read once, parsed; only the items are kept. */
+  private async readItems(input: unknown, run: RunScope): Promise<unknown[]> {
+    const request = this.config.readerRequest(input, run.context);
+    if (!this.readObject) {
+      throw itemReaderFailure(
+        this.stateName,
+        `ItemReader cannot read ${objectName(request)}: no S3 client (endpoint) is configured for the local engine; pass s3Client to LocalStepFunctions`,
+      );
+    }
+    const scope = run.cancellation.child();
+    let stopWatching: () => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      stopWatching = scope.whenAborted((reason) => reject(cancelledError(reason)));
+    });
+    let text: string;
+    try {
+      text = await Promise.race([this.readObject(request, scope.signal), aborted]);
+    } catch (error) {
+      if (scope.aborted) throw cancelledError(scope.reason ?? 'cancelled');
+      throw itemReaderFailure(
+        this.stateName,
+        `ItemReader could not read ${objectName(request)}: ${s3ErrorText(error)}`,
+      );
+    } finally {
+      stopWatching();
+      scope.dispose();
+    }
+    return this.config.parseItems(text, request);
+  }
+
+  private start(
+    input: unknown,
+    run: RunScope,
+    observer: MapRunObserver | undefined,
+    readItems?: unknown[],
+  ): Promise<unknown[]> {
+    const { children, totalItems, configuredConcurrency } = this.config.prepare(
+      input,
+      run.context,
+      readItems,
+    );
     const maxConcurrency =
       configuredConcurrency === 0
         ? MAX_CHILDREN_IN_FLIGHT
@@ -274,6 +333,20 @@ export class DistributedMapRunner {
       // A progress hook must never fail the map.
     }
   }
+}
+
+function objectName(request: ItemReaderRequest): string {
+  const version = request.versionId === undefined ? '' : ` (version ${request.versionId})`;
+  return `s3://${request.bucket}/${request.key}${version}`;
+}
+
+/** An S3 SDK error as a cause: `NoSuchKey: <message> (Service: S3, Status Code: 404)`. */
+function s3ErrorText(error: unknown): string {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const name = error instanceof Error ? (e.name ?? 'Error') : 'Error';
+  const message = error instanceof Error ? e.message || name : String(error);
+  const status = e?.$metadata?.httpStatusCode;
+  return `${name}: ${message} (Service: S3, Status Code: ${status ?? 'none'})`;
 }
 
 /** The child's failure: the library wraps it (ExecutionError.cause). */

@@ -23,6 +23,7 @@
 import './polyfills';
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { AslDefinition, SynthesizedDefinition } from '../stack/synthesized-definition';
 import { compileMachine, loadDefinition } from './compiled-machine';
 import type { MapChildCompleted } from './distributed-map';
@@ -53,6 +54,11 @@ export interface LocalStepFunctionsOptions {
   readonly lambdas?: readonly LocalLambda[];
   /** For DynamoDB resources (pointing at dynalite). */
   readonly dynamoDbClient?: DynamoDBClient;
+  /**
+   * For a Distributed Map's ItemReader (s3:getObject; pointing at the local S3 endpoint). Without
+   * it such a Map fails with States.ItemReaderFailed.
+   */
+  readonly s3Client?: S3Client;
   /** @default a new InMemoryExecutionStore */
   readonly executionStore?: ExecutionStore;
   /** `$$.Execution.RoleArn`. @default arn:<partition>:iam::<account>:role/<machine>-role */
@@ -139,6 +145,7 @@ export class LocalStepFunctions {
     const deps: AdapterDependencies = {
       lambdas: new LambdaRegistry(options.lambdas ?? []),
       dynamoDbClient: options.dynamoDbClient,
+      s3Client: options.s3Client,
       stateMachineArn,
       startExecution: (request) => this.startExecution(request),
       track: (work) => this.track(work),

@@ -9,6 +9,9 @@
  * | arn:aws:states:::aws-sdk:dynamodb:<action>             | @aws-sdk/client-dynamodb, errors DynamoDb.* |
  * | arn:aws:states:::dynamodb:getItem/putItem/updateItem/deleteItem | the same commands, errors DynamoDB.* |
  *
+ * A DISTRIBUTED Map's ItemReader (arn:aws:states:::s3:getObject) is not a Task: the Distributed Map
+ * runner reads the object through an ObjectReader, s3ObjectReader over the caller's S3Client.
+ *
  * Each invocation runs in its own CancellationScope (a child of its execution's): a stopped
  * execution, a Distributed Map that cancels its children, or the Task's TimeoutSeconds aborts the
  * handler's signal. A Lambda handler sees it as `context.abortSignal`; DynamoDB calls pass it to
@@ -18,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AslState } from '../stack/synthesized-definition';
 import type { CancellationScope } from './cancellation';
 import { StepFunctionsApiError, TaskFailure, cancelledError, statesRuntimeError } from './errors';
@@ -104,6 +108,8 @@ export function classifyResource(resource: string): ResourceKind {
 export interface AdapterDependencies {
   readonly lambdas: LambdaRegistry;
   readonly dynamoDbClient?: dynamodb.DynamoDBClient;
+  /** For a Distributed Map's ItemReader (pointing at the local S3 endpoint). */
+  readonly s3Client?: S3Client;
   readonly stateMachineArn: string;
   /** Starts an execution of this engine's state machine (throws StepFunctionsApiError). */
   startExecution(request: { name?: string; input: unknown }): {
@@ -427,4 +433,31 @@ function jsonSafe(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+// ---- S3 (a Distributed Map's ItemReader) --------------------------------------------------
+
+/** The object an ItemReader reads. */
+export interface ObjectLocation {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+/** Reads one object whole as UTF-8 text; rejects with the SDK's error (e.g. NoSuchKey). */
+export type ObjectReader = (object: ObjectLocation, signal: AbortSignal) => Promise<string>;
+
+/** GetObject through `client`; the signal aborts the request and its body. */
+export function s3ObjectReader(client: S3Client): ObjectReader {
+  return async ({ bucket, key, versionId }, signal) => {
+    const output = await client.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(versionId === undefined ? {} : { VersionId: versionId }),
+      }),
+      { abortSignal: signal },
+    );
+    return output.Body ? output.Body.transformToString('utf-8') : '';
+  };
 }

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoRunStore } from '../../lambdas/adapters/dynamo-run-store';
 import { type BatchResult, ENV, type RunSummary } from '../../lambdas/contracts';
 import type { RunRecord } from '../../lambdas/domain/ports';
@@ -17,6 +18,7 @@ import { makeRunId } from '../../lambdas/domain/run-state';
 import { type StageSettingsInput, loadStageConfig } from '../../lib/config';
 import { startDynalite } from '../aws/dynalite-host';
 import { executionStatusRules } from '../aws/execution-status-rule';
+import { startS3Endpoint } from '../aws/s3-endpoint';
 import { startSecretsEndpoint } from '../aws/secrets-endpoint';
 import { type ExecutionRecord, FileExecutionStore, LocalStepFunctions } from '../engine';
 import {
@@ -220,10 +222,21 @@ export class LocalRuntime {
     const secretId = environment[ENV.PROVIDER_SECRET_ID];
     const secrets = await startSecretsEndpoint({ [secretId]: apiKey });
     closers.push(() => secrets.stop());
+    // The page manifests: FetchPage writes them, ConfirmPage's ItemReader reads them, in memory
+    // (each is deleted once its page is done).
+    const s3 = await startS3Endpoint({ buckets: stack.buckets });
+    closers.push(() => s3.stop());
+    const s3Client = new S3Client({
+      endpoint: s3.url,
+      region: process.env.AWS_REGION ?? 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    closers.push(async () => s3Client.destroy());
 
     applyFunctionEnvironment(environment, {
       dynamodb: handlerStoreEndpoint,
       secretsManager: secrets.url,
+      s3: s3.url,
       provider: provider.url,
     });
 
@@ -242,6 +255,7 @@ export class LocalRuntime {
       definition: stack.definition,
       lambdas,
       dynamoDbClient: store.client,
+      s3Client,
       executionStore,
       retryIntervalScale: options.retryIntervalScale ?? 1,
       roleArn: resolveIntrinsics(

@@ -7,6 +7,7 @@ import { ENV } from '../../lambdas/contracts';
 export interface LoopbackEndpoints {
   readonly dynamodb: string;
   readonly secretsManager: string;
+  readonly s3: string;
   readonly provider: string;
 }
 
@@ -18,6 +19,7 @@ export function applyFunctionEnvironment(
   Object.assign(process.env, environment, {
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
     [ENV.PROVIDER_BASE_URL]: endpoints.provider,
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',

@@ -58,6 +58,8 @@ export interface LocalStack {
   readonly definition: SynthesizedDefinition;
   readonly tables: readonly CreateTableCommandInput[];
   readonly tableNames: StackTableNames;
+  /** Names of the stack's S3 buckets (the page manifests), as the resolver gives them. */
+  readonly buckets: readonly string[];
 }
 
 export function localStack(template: CfnTemplate): LocalStack {
@@ -67,7 +69,15 @@ export function localStack(template: CfnTemplate): LocalStack {
     definition,
     tables: tableDefinitionsFromTemplate(template),
     tableNames: tableNamesFromTemplate(definition),
+    buckets: bucketNamesFromTemplate(template),
   };
+}
+
+/** Every AWS::S3::Bucket of the template, named as a Ref to it resolves. */
+export function bucketNamesFromTemplate(template: CfnTemplate): string[] {
+  return Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::S3::Bucket')
+    .map(([logicalId]) => String(resolveIntrinsics(template, { Ref: logicalId })));
 }
 
 /** CreateTable inputs for every AWS::DynamoDB::Table of the template (names as the resolver gives them). */

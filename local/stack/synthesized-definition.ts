@@ -197,6 +197,7 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::IAM::Role': 'RoleName',
   'AWS::Events::Rule': 'Name',
   'AWS::Scheduler::Schedule': 'Name',
+  'AWS::S3::Bucket': 'BucketName',
 };
 
 class IntrinsicResolver {
@@ -263,9 +264,9 @@ class IntrinsicResolver {
     const resource = this.resource(logicalId, logicalId);
     const property = NAME_PROPERTY[resource.Type];
     const explicit = property ? resource.Properties?.[property] : undefined;
-    return explicit === undefined
-      ? logicalId
-      : this.resolveString(explicit, `${logicalId}.${property}`);
+    if (explicit !== undefined) return this.resolveString(explicit, `${logicalId}.${property}`);
+    // CloudFormation names an unnamed bucket in lower case (S3 allows nothing else).
+    return resource.Type === 'AWS::S3::Bucket' ? logicalId.toLowerCase().slice(0, 63) : logicalId;
   }
 
   private ref(name: string, where: string): unknown {
@@ -346,6 +347,8 @@ class IntrinsicResolver {
         return `arn:${p}:secretsmanager:${r}:${a}:secret:${name}`;
       case 'AWS::SNS::Topic':
         return `arn:${p}:sns:${r}:${a}:${name}`;
+      case 'AWS::S3::Bucket':
+        return `arn:${p}:s3:::${name}`;
       default:
         throw new TemplateResolutionError(
           `Fn::GetAtt ${logicalId}.Arn: no offline ARN format for ${resource.Type}`,

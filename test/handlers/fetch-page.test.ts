@@ -66,8 +66,9 @@ async function drain(state: RunState): Promise<{ pages: string[][]; last: FetchP
   for (let guard = 0; guard < 1000; guard += 1) {
     const result = await fetchPage(event, lambdaContext());
     if (result.next !== 'CONFIRM') return { pages, last: result };
-    expect(result.page.count).toBe(result.page.items.length);
-    pages.push(result.page.items.map((item) => item.id));
+    const ids = await store.readManifest(result.page.manifest);
+    expect(result.page.count).toBe(ids.length);
+    pages.push(ids);
     event = { ...result, pageResults: [] };
   }
   throw new Error('paging did not end');
@@ -138,7 +139,7 @@ describe('fetch-page', () => {
     expect(last).toMatchObject({
       next: 'FINISH',
       cursor: null,
-      page: { items: [], count: 0 },
+      page: { count: 0 },
       totals: { pages: Math.ceil(backlog.length / PAGE_SIZE), fetched: backlog.length },
     });
     expect(last).not.toHaveProperty('pageResults');
@@ -225,7 +226,7 @@ describe('fetch-page', () => {
       for (;;) {
         result = await shortFetch(event, lambdaContext());
         if (result.next !== 'CONFIRM') break;
-        seen.push(...result.page.items.map((item) => item.id));
+        seen.push(...(await store.readManifest(result.page.manifest)));
         event = result;
       }
       if (result.next === 'FINISH') {
@@ -310,7 +311,7 @@ describe('fetch-page', () => {
   });
 });
 
-describe('fetch-page keeps the state under the 256 KiB Step Functions limit', () => {
+describe("fetch-page: a page's ids travel in its S3 manifest, not in the state", () => {
   let longStore: Store;
   let longFetch: Handler<FetchPageResult>;
   let longStart: Handler<StartRunResult>;
@@ -320,7 +321,7 @@ describe('fetch-page keeps the state under the 256 KiB Step Functions limit', ()
     longStore = await startStore();
     const env = handlerEnv(longStore, {
       [ENV.SHARD_COUNT]: String(SHARDS),
-      [ENV.PAGE_SIZE]: '5000',
+      [ENV.PAGE_SIZE]: '300',
     });
     longStart = (await loadHandler(env, () => import('../../lambdas/handlers/start-run')))
       .handler as Handler<StartRunResult>;
@@ -333,6 +334,7 @@ describe('fetch-page keeps the state under the 256 KiB Step Functions limit', ()
     await longStore.stop();
   });
 
+  /** Drives the run to its end; `manifestsHeld` is how many manifests the bucket held at each FetchPage. */
   async function drainAll(input: unknown, name: string) {
     const state = startedState(
       await longStart(
@@ -341,10 +343,13 @@ describe('fetch-page keeps the state under the 256 KiB Step Functions limit', ()
       ),
     );
     const pages: string[][] = [];
+    const stateBytes: number[] = [];
+    const manifestsHeld: number[] = [];
     let event: FetchPageEvent = state;
     for (;;) {
       const result = await longFetch(event, lambdaContext());
-      expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThan(256 * 1024);
+      stateBytes.push(Buffer.byteLength(JSON.stringify(result)));
+      manifestsHeld.push(longStore.s3.keys(longStore.manifestBucket).length);
       if (result.next !== 'CONFIRM') {
         await longFinish(
           {
@@ -355,14 +360,18 @@ describe('fetch-page keeps the state under the 256 KiB Step Functions limit', ()
           },
           lambdaContext(),
         );
-        return pages;
+        return { pages, stateBytes, manifestsHeld, last: result };
       }
-      pages.push(result.page.items.map((item) => item.id));
-      event = result;
+      expect(result.page.manifest).toEqual({
+        bucket: longStore.manifestBucket,
+        key: `runs/${result.run.runId}/page-${String(result.totals.pages).padStart(6, '0')}.json`,
+      });
+      pages.push(await longStore.readManifest(result.page.manifest));
+      event = { ...result, pageResults: [] };
     }
   }
 
-  test('index mode: 400 ids of 1,000 characters come in several pages, each id once', async () => {
+  test('index mode: 400 ids of 1,000 characters, pages of 300: the state stays small, each id once, no manifest left', async () => {
     const ids = Array.from(
       { length: 400 },
       (_, i) => `${String(i).padStart(4, '0')}${'x'.repeat(996)}`,
@@ -373,21 +382,55 @@ describe('fetch-page keeps the state under the 256 KiB Step Functions limit', ()
         pendingTransaction(id, { createdAt: minutesBefore(START, 1 + i) }, SHARDS),
       ),
     );
-    const pages = await drainAll({}, 'long-ids');
-    expect(pages.length).toBeGreaterThan(1);
+    const { pages, stateBytes, manifestsHeld, last } = await drainAll({}, 'long-ids');
+    // 400 KB of ids: the pages are cut by count only, and none of it is in the state.
+    expect(pages.map((page) => page.length)).toEqual([300, 100]);
+    expect(Math.max(...stateBytes)).toBeLessThan(4 * 1024);
     const seen = pages.flat();
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.sort()).toEqual([...ids].sort());
+    // Each FetchPage deletes the manifest of the page before: one at a time, none at the end.
+    expect(manifestsHeld).toEqual([1, 1, 0]);
+    expect(last.next).toBe('FINISH');
+    expect(longStore.s3.keys(longStore.manifestBucket)).toEqual([]);
   });
 
-  test('ids mode: 1,000 ids of 128 characters (carried in run too) are split across pages', async () => {
+  test('ids mode: 1,000 ids of 128 characters (carried in run) come in pages of 300 in order', async () => {
     const ids = Array.from(
       { length: 1000 },
       (_, i) => `${String(i).padStart(4, '0')}${'y'.repeat(124)}`,
     );
-    const pages = await drainAll({ transactionIds: ids }, 'long-explicit');
-    expect(pages.length).toBeGreaterThan(1);
+    const { pages, manifestsHeld } = await drainAll({ transactionIds: ids }, 'long-explicit');
+    expect(pages.map((page) => page.length)).toEqual([300, 300, 300, 100]);
     expect(pages.flat()).toEqual(ids);
+    expect(manifestsHeld.at(-1)).toBe(0);
+  });
+
+  test('a manifest that cannot be written fails FetchPage with the S3 error named; nothing is confirmed', async () => {
+    const env = handlerEnv(longStore, {
+      [ENV.SHARD_COUNT]: String(SHARDS),
+      [ENV.PAGE_SIZE]: '300',
+      [ENV.MANIFEST_BUCKET]: 'no-such-bucket',
+    });
+    const brokenFetch = (await loadHandler(env, () => import('../../lambdas/handlers/fetch-page')))
+      .handler as Handler<FetchPageResult>;
+    await putTransactions(longStore, [
+      pendingTransaction('s3-down-1', { createdAt: minutesBefore(START, 1) }, SHARDS),
+    ]);
+    const state = startedState(
+      await longStart(
+        { input: {}, executionArn: ARN('s3-down'), executionName: 's3-down', startTime: START },
+        lambdaContext(),
+      ),
+    );
+    await expect(brokenFetch(state, lambdaContext())).rejects.toMatchObject({
+      name: ERROR.SystemicFault,
+      message: expect.stringMatching(/S3 PutObject of s3:\/\/no-such-bucket\/runs\/.*NoSuchBucket/),
+    });
+    await longFinish(
+      { run: state.run, totals: state.totals, executionArn: state.executionArn, outcome: 'FAILED' },
+      lambdaContext(),
+    );
   });
 });
 
@@ -459,7 +502,7 @@ describe('provider outage: FetchPage reads the circuit breaker as it folds a pag
     const stopped = await fetchPage(state, lambdaContext());
     expect(stopped).toMatchObject({
       next: 'UNAVAILABLE',
-      page: { items: [], count: 0 },
+      page: { count: 0 },
       providerUnavailable: { reason: OPEN.reason, openedAt: OPEN.openedAt },
     });
     expect(stopped.providerUnavailable!.cause).toContain('HTTP 503 ×20 of 20 calls');

@@ -1,3 +1,4 @@
+import { PageManifestBucket } from '../../lib/page-manifest-bucket';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -265,7 +266,7 @@ describe('where settings come from: defaults < profile < stage file < CDK contex
 
   it('says where a bad value was set', () => {
     expect(problemsOfLoad({ stage: 'dev', offline: true, context: { pageSize: '0' } })).toEqual([
-      'pageSize must be an integer 1..2000, got 0 (set in -c / cdk.json context)',
+      'pageSize must be an integer 1..100000, got 0 (set in -c / cdk.json context)',
     ]);
   });
 });
@@ -304,11 +305,10 @@ describe('ranges and types', () => {
       `toleratedFailurePercentage must be a number 0..100, got 101${at}`,
     ],
     [{ shardCount: 0 }, `shardCount must be an integer 1..256, got 0${at}`],
-    [{ pageSize: 5000 }, `pageSize must be an integer 1..2000, got 5000${at}`],
-    [{ maxPagesPerExecution: 0 }, `maxPagesPerExecution must be an integer 1..1000, got 0${at}`],
+    [{ pageSize: 200_000 }, `pageSize must be an integer 1..100000, got 200000${at}`],
     [
-      { confirmBatchRetry: { maxAttempts: 11 } },
-      `confirmBatchRetry.maxAttempts must be an integer 0..10, got 11${at}`,
+      { pageSize: 30_000, lockLeaseSeconds: 86_400 },
+      `pageSize / batchSize (batches per page) must be <= 400 (their results come back into the 256 KiB state), got ceil(30000 / 50) = 600: lower pageSize or raise batchSize`,
     ],
     [{ logLevel: 'LOUD' }, `logLevel must be one of DEBUG, INFO, WARN, ERROR, got "LOUD"${at}`],
     [{ debugLogSampleRate: 2 }, `debugLogSampleRate must be a number 0..1, got 2${at}`],
@@ -364,14 +364,25 @@ describe('derived settings', () => {
       overrides: change as Partial<StageSettingsInput>,
     });
 
-  it('pageSize unset: a batch for every child slot (maxConcurrency × batchSize), at most 2,000', () => {
-    expect(dev.pageSize).toBe(dev.maxConcurrency * dev.batchSize);
-    expect(prod.pageSize).toBe(2000);
-    expect(prod.pageSize / prod.batchSize).toBe(prod.maxConcurrency);
-    expect(loaded({ maxConcurrency: 4, batchSize: 10 }).pageSize).toBe(40);
+  it('pageSize unset: pageWaves waves of a batch for every child slot, at most 400 batches and 100,000 ids', () => {
+    expect(dev.pageWaves).toBe(8);
+    expect(dev.pageSize).toBe(dev.maxConcurrency * dev.batchSize * dev.pageWaves);
+    expect(prod.pageSize).toBe(prod.maxConcurrency * prod.batchSize * prod.pageWaves);
+    expect(loaded({ maxConcurrency: 4, batchSize: 10 }).pageSize).toBe(320);
+    expect(loaded({ maxConcurrency: 4, batchSize: 10, pageWaves: 1 }).pageSize).toBe(40);
+    // 100 × 50 × 8 = 40,000 ids would be 800 batches: capped at 400.
     expect(loaded({ maxConcurrency: 100, batchSize: 50, inBatchParallelism: 1 }).pageSize).toBe(
-      2000,
+      20_000,
     );
+    // 400 batches of 1,000 would be 400,000 ids: capped at 100,000.
+    expect(
+      loaded({
+        maxConcurrency: 50,
+        batchSize: 1000,
+        inBatchParallelism: 1,
+        lockLeaseSeconds: 86_400,
+      }).pageSize,
+    ).toBe(100_000);
   });
 
   it('pageSize set: kept as set', () => {
@@ -428,17 +439,19 @@ describe('relations between settings', () => {
   });
 
   it('the lock lease must outlast the slowest page', () => {
-    // dev: 1 wave × (4 attempts × 65 s + 2+4+8 s backoff) + 60 s = 334 s.
-    expect(worstCasePageSeconds(dev)).toBe(334);
-    expect(problemsOf({ lockLeaseSeconds: 334 })).toEqual([
-      'lockLeaseSeconds must be > 334 (worst-case time of one page: 4 attempts × 65 s confirm-batch task timeout per wave of batches, plus backoff and 60 s for FetchPage), got 334',
+    // dev: 8 waves × (4 attempts × 65 s + 2+4+8 s backoff) + 60 s = 2,252 s.
+    expect(worstCasePageSeconds(dev)).toBe(2252);
+    expect(problemsOf({ lockLeaseSeconds: 2252 })).toEqual([
+      'lockLeaseSeconds must be > 2252 (worst-case time of one page: 4 attempts × 65 s confirm-batch task timeout per wave of batches, plus backoff and 60 s for FetchPage), got 2252',
     ]);
-    expect(problemsOf({ lockLeaseSeconds: 335 })).toEqual([]);
+    // Fewer waves per page, a shorter lease will do.
+    expect(problemsOf({ lockLeaseSeconds: 609, pageWaves: 2 })).toEqual([]);
+    expect(problemsOf({ lockLeaseSeconds: 2253 })).toEqual([]);
   });
 
   it('an execution must be able to finish at least one page', () => {
     expect(problemsOf({ executionTimeoutMinutes: 5 })).toEqual([
-      'executionTimeoutMinutes must be >= 6 (one worst-case page takes 334 s), got 5',
+      'executionTimeoutMinutes must be >= 38 (one worst-case page takes 2252 s), got 5',
     ]);
   });
 
@@ -523,6 +536,9 @@ describe('construct props are validated too (constructs are reusable without val
           finishRun: fn('FinishRun', 'finish-run'),
           releaseLock: fn('ReleaseLock', 'release-lock'),
         },
+        manifestBucket: new PageManifestBucket(stack, 'Manifests', {
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
         batchSize: 0,
         maxConcurrency: 20000,
         toleratedFailurePercentage: -1,

@@ -165,7 +165,7 @@ describe('prod: one customer-managed key for the stage', () => {
       const kms = statementsOf(json, logicalIdOf(stack.functions[fn])).filter(
         (s) =>
           actionsOf(s).some((a) => a.startsWith('kms:')) &&
-          JSON.stringify(s.Condition).includes(`"${tableId}"`),
+          JSON.stringify(s.Condition ?? {}).includes(`"${tableId}"`),
       );
       const read = ['kms:Decrypt', 'kms:DescribeKey'];
       const write = [
@@ -199,7 +199,8 @@ describe('prod: one customer-managed key for the stage', () => {
   it('no function may use the key for a table it does not bind, or directly', () => {
     const bound: Record<string, number> = {
       startRun: 1,
-      fetchPage: 2,
+      // Its two tables, and the page manifests (through S3).
+      fetchPage: 3,
       // Transactions, and Runs for the provider circuit breaker.
       confirmBatch: 2,
       finishRun: 1,
@@ -215,17 +216,42 @@ describe('prod: one customer-managed key for the stage', () => {
     }
   });
 
-  it('the state machine role has no KMS permission', () => {
+  /** The stage key through S3, for the manifest bucket only. */
+  const throughS3 = (action: string) => ({
+    Effect: 'Allow',
+    Action: action,
+    Resource: keyArn,
+    Condition: {
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+      },
+      StringEqualsIfExists: {
+        'kms:EncryptionContext:aws:s3:arn': {
+          'Fn::GetAtt': [logicalIdOf(stack.manifestBucket), 'Arn'],
+        },
+      },
+    },
+  });
+
+  it('fetchPage may use the key for the page manifests only through S3, to write them', () => {
+    const kms = statementsOf(json, logicalIdOf(stack.functions.fetchPage)).filter((s) =>
+      JSON.stringify(s.Condition ?? {}).includes('kms:EncryptionContext:aws:s3:arn'),
+    );
+    expect(kms).toEqual([throughS3('kms:GenerateDataKey')]);
+  });
+
+  it('the state machine role may use the key only to decrypt a page manifest through S3', () => {
     const roleId = (
       json.Resources[logicalIdOf(stack.workflow.stateMachine)].Properties?.RoleArn as {
         'Fn::GetAtt': string[];
       }
     )['Fn::GetAtt'][0];
-    const actions = ofType(json, 'AWS::IAM::Policy')
+    const statements = ofType(json, 'AWS::IAM::Policy')
       .filter(([, r]) => JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
-      .flatMap(([, r]) => (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement)
-      .flatMap(actionsOf);
-    expect(actions.filter((a) => a.startsWith('kms:'))).toEqual([]);
+      .flatMap(([, r]) => (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')))).toEqual([
+      throughS3('kms:Decrypt'),
+    ]);
   });
 
   it('cdk-nag (AwsSolutions) reports nothing unacknowledged', () => {

@@ -169,9 +169,10 @@ describe('Lambda functions', () => {
       [ENV.PENDING_INDEX]: 'pending-by-shard',
       [ENV.RUNS_TABLE]: { Ref: id.runs },
       [ENV.SHARD_COUNT]: '16',
-      [ENV.PAGE_SIZE]: '1000',
+      [ENV.PAGE_SIZE]: String(dev.maxConcurrency * dev.batchSize * dev.pageWaves),
       [ENV.MAX_PAGES_PER_EXECUTION]: '50',
-      [ENV.LOCK_LEASE_SECONDS]: '600',
+      [ENV.LOCK_LEASE_SECONDS]: '3600',
+      [ENV.MANIFEST_BUCKET]: { Ref: logicalIdOf(stack.manifestBucket) },
     });
     expect(env('confirmBatch').Variables).toMatchObject({
       [ENV.TRANSACTIONS_TABLE]: { Ref: id.transactions },
@@ -264,6 +265,26 @@ describe('IAM least privilege', () => {
       (s) => JSON.stringify(s.Resource) === JSON.stringify(arnOf(id.runs)),
     );
     expect(fetchRuns.every((s) => s.Condition === undefined)).toBe(true);
+  });
+
+  it('only fetch-page writes page manifests: PutObject and DeleteObject under runs/ of the manifest bucket', () => {
+    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(stack.manifestBucket), 'Arn'] };
+    for (const [name, fn] of Object.entries(stack.functions)) {
+      const s3Statements = statementsOfFunction(logicalIdOf(fn)).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('s3:')),
+      );
+      if (name !== 'fetchPage') {
+        expect(s3Statements).toEqual([]);
+        continue;
+      }
+      expect(s3Statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:DeleteObject'],
+          Resource: { 'Fn::Join': ['', [bucketArn, '/runs/*']] },
+        },
+      ]);
+    }
   });
 
   it('only confirm-batch reads the provider secret, and only GetSecretValue on that secret', () => {
@@ -576,7 +597,7 @@ describe('cdk-nag (AwsSolutions)', () => {
       expect(reason.length).toBeGreaterThan(60);
     }
     expect(new Set(acknowledged.map((a) => a.id.replace(/\[.*\]$/, '')))).toEqual(
-      new Set(['AwsSolutions-IAM5', 'AwsSolutions-SQS3']),
+      new Set(['AwsSolutions-IAM5', 'AwsSolutions-S1', 'AwsSolutions-SQS3']),
     );
   });
 });

@@ -119,10 +119,15 @@ describe('FetchPage and NextStep?', () => {
 });
 
 describe('ConfirmPage (Distributed Map)', () => {
-  it('batches the page ids with the run context, bounded and tolerant as configured, then loops to FetchPage', () => {
+  it("reads the page ids from the page's S3 manifest, batches them with the run context, bounded and tolerant as configured, then loops to FetchPage", () => {
+    expect(confirmPage.ItemsPath).toBeUndefined();
+    expect(confirmPage.ItemReader).toEqual({
+      Resource: expect.stringMatching(/:states:::s3:getObject$/),
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { Bucket: expect.any(String), 'Key.$': '$.page.manifest.key' },
+    });
     expect(confirmPage).toMatchObject({
       Type: 'Map',
-      ItemsPath: '$.page.items',
       ItemBatcher: {
         MaxItemsPerBatch: dev.batchSize,
         BatchInput: { 'runId.$': '$.run.runId', 'dryRun.$': '$.run.dryRun' },

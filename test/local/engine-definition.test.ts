@@ -69,12 +69,21 @@ const unsupported: [string, Record<string, unknown>, string | undefined, string]
     'Assign',
   ],
   [
-    'ItemReader',
+    'ItemReader of CSV',
     machine({
-      ConfirmPage: distributed({ ItemReader: { Resource: 'arn:aws:states:::s3:getObject' } }),
+      ConfirmPage: {
+        ...distributed({
+          ItemReader: {
+            Resource: 'arn:aws:states:::s3:getObject',
+            ReaderConfig: { InputType: 'CSV' },
+            Parameters: { Bucket: 'b', Key: 'k.csv' },
+          },
+        }),
+        ItemsPath: undefined,
+      },
     }),
     'ConfirmPage',
-    'ItemReader',
+    'ItemReader.ReaderConfig.InputType',
   ],
   [
     'ResultWriter',
@@ -201,16 +210,6 @@ describe('load-time checks', () => {
       ).toBe(true);
     },
   );
-
-  it('says what to do about ItemReader in so many words', () => {
-    const definition = machine({
-      ConfirmPage: distributed({ ItemReader: { Resource: 'arn:aws:states:::s3:getObject' } }),
-    });
-
-    expect(() => engineFor(definition)).toThrow(
-      'State "ConfirmPage": ItemReader is not supported by the local runtime (only inline item arrays)',
-    );
-  });
 
   it('refuses a definition that is not valid ASL with the validator findings', () => {
     expect(() => engineFor(machine({ A: { Type: 'Pass', Next: 'Nowhere' } }))).toThrow(

@@ -110,7 +110,9 @@ export function handlerEnv(
 ): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
+    AWS_ENDPOINT_URL_S3: store.s3.url,
     POWERTOOLS_METRICS_DISABLED: 'true',
+    [ENV.MANIFEST_BUCKET]: store.manifestBucket,
     [ENV.TRANSACTIONS_TABLE]: store.tableNames.transactions,
     [ENV.PENDING_INDEX]: store.tableNames.pendingIndex,
     [ENV.RUNS_TABLE]: store.tableNames.runs,

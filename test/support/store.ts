@@ -1,6 +1,9 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PageManifest } from '../../lambdas/contracts';
 import { startDynalite } from '../../local/aws/dynalite-host';
+import { startS3Endpoint, type S3Endpoint } from '../../local/aws/s3-endpoint';
 import type { StackTableNames } from '../../local/stack/stack-template';
 import { testStack } from './template';
 
@@ -25,7 +28,13 @@ export interface Store {
   /** A document client on this store (test-side reads and writes). */
   ddb: DynamoDBDocumentClient;
   tableNames: TableNames;
-  /** Stops dynalite; calls to the endpoint then fail with ECONNREFUSED. */
+  /** The loopback S3 with the stack's manifest bucket (AWS_ENDPOINT_URL_S3). */
+  s3: S3Endpoint;
+  /** The manifest bucket's name, as the template gives it to fetch-page. */
+  manifestBucket: string;
+  /** The ids of a page's manifest, in order (the ItemReader's view of it). */
+  readManifest(manifest: PageManifest | undefined): Promise<string[]>;
+  /** Stops dynalite and the S3 endpoint; calls to them then fail with ECONNREFUSED. */
   stop(): Promise<void>;
 }
 
@@ -36,12 +45,34 @@ export async function startStore(): Promise<Store> {
     // Test-side calls fail at once instead of retrying against a store a test stopped.
     clientConfig: { maxAttempts: 1 },
   });
+  const manifestBucket = testStack().buckets[0];
+  const s3 = await startS3Endpoint({ buckets: [manifestBucket] });
+  const s3Client = new S3Client({
+    endpoint: s3.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
   return {
     endpoint: host.endpoint,
     ddb: DynamoDBDocumentClient.from(host.client, {
       marshallOptions: { removeUndefinedValues: true },
     }),
     tableNames: { ...tableNames() },
-    stop: () => host.stop(),
+    s3,
+    manifestBucket,
+    readManifest: async (manifest) => {
+      if (manifest === undefined) throw new Error('the page has no manifest');
+      const object = await s3Client.send(
+        new GetObjectCommand({ Bucket: manifest.bucket, Key: manifest.key }),
+      );
+      const items = JSON.parse(await object.Body!.transformToString()) as { id: string }[];
+      return items.map((item) => item.id);
+    },
+    stop: async () => {
+      s3Client.destroy();
+      await s3.stop();
+      await host.stop();
+    },
   };
 }

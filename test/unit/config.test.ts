@@ -1,12 +1,13 @@
 import { ENV } from '../../lambdas/contracts';
 import { parseProviderBaseUrl } from '../../lambdas/adapters/http-payment-provider';
 import { InvalidConfiguration } from '../../lambdas/domain/errors';
-import { HANDLER_CONFIG, envVarOf, loadConfig } from '../../lambdas/shared/config';
+import { type ConfigKey, HANDLER_CONFIG, envVarOf, loadConfig } from '../../lambdas/shared/config';
 
 const complete = {
   [ENV.TRANSACTIONS_TABLE]: 'Transactions',
   [ENV.PENDING_INDEX]: 'pending-by-shard',
   [ENV.RUNS_TABLE]: 'Runs',
+  [ENV.MANIFEST_BUCKET]: 'txconfirm-dev-pagemanifests-1a2b3c',
   [ENV.SHARD_COUNT]: '16',
   [ENV.PAGE_SIZE]: '500',
   [ENV.MAX_PAGES_PER_EXECUTION]: '200',
@@ -20,7 +21,7 @@ const complete = {
 
 function configError(
   env: Record<string, string | undefined>,
-  keys = HANDLER_CONFIG['confirm-batch'],
+  keys: readonly ConfigKey[] = HANDLER_CONFIG['confirm-batch'],
 ) {
   try {
     loadConfig(keys, env);
@@ -41,11 +42,21 @@ describe('loadConfig', () => {
       transactionsTable: 'Transactions',
       pendingIndex: 'pending-by-shard',
       runsTable: 'Runs',
+      manifestBucket: 'txconfirm-dev-pagemanifests-1a2b3c',
       shardCount: 16,
       pageSize: 500,
       maxPagesPerExecution: 200,
       leaseSeconds: 600,
     });
+  });
+
+  test('the manifest bucket must be an S3 bucket name', () => {
+    expect(
+      configError(
+        { ...complete, [ENV.MANIFEST_BUCKET]: 'Upper_Case' },
+        HANDLER_CONFIG['fetch-page'],
+      ),
+    ).toBe('PAGE_MANIFEST_BUCKET must be an S3 bucket name, got "Upper_Case"');
   });
 
   test.each([

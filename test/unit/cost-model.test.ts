@@ -83,8 +83,8 @@ describe('costConfigFromTemplate (dev stack)', () => {
     expect(report.batched.usage.standardTransitions).toBe(
       w.executionStart.states.length + w.page.states.length + w.finish.states.length + batches,
     );
-    // 2 + 3 + 4 + 20 for the dev stack as it is today.
-    expect(report.batched.usage.standardTransitions).toBe(29);
+    // 2 + 3 + 4 + 160 for the dev stack as it is today (pages of 20 × 50 × 8 ids).
+    expect(report.batched.usage.standardTransitions).toBe(169);
     expect(report.config.transitions).toEqual({
       executionStart: 2,
       page: 3,
@@ -163,6 +163,7 @@ describe('costModel', () => {
       mapRunOverheadMs: 500,
       continueAsNewMs: 1_000,
       handlerMs: { 'start-run': 100, 'fetch-page': 200, 'finish-run': 100 },
+      fetchPageMsPerThousandIds: 15,
     };
     const small: CostConfig = {
       ...config,
@@ -178,11 +179,12 @@ describe('costModel', () => {
     expect(d.batchLambdaMs).toBe(30 + 10 * (90 + 10)); // 1,030
     expect(d.childMs).toBe(1_070);
     expect(d.wavesPerPage).toBe(3); // 20 batches / 8
-    expect(d.pageMs).toBe(200 + 500 + 3 * 1_070); // 3,910
+    // fetch-page: 200 ms + 15 ms per 1,000 ids of the page.
+    expect(d.pageMs).toBe(200 + 15 + 500 + 3 * 1_070); // 3,925
     expect(d.childrenInFlight).toBe(8);
     expect(d.providerCallsInFlight).toBe(40);
-    expect(d.drainMs).toBe(5 * 3_910 + 3 * (100 + 200) + 2 * 1_000 + 100); // 22,550
-    expect(d.confirmationsPerSecond).toBeCloseTo(5_000 / 22.55, 6);
+    expect(d.drainMs).toBe(5 * 3_925 + 3 * (100 + 200) + 2 * 1_000 + 100); // 22,625
+    expect(d.confirmationsPerSecond).toBeCloseTo(5_000 / 22.625, 6);
     // Express: 100 children x 64 MB x 1.1 s (1,070 ms rounded up to 100 ms).
     expect(r.batched.usage.expressGbSeconds).toBeCloseTo(100 * (64 / 1024) * 1.1, 10);
     expect(r.batched.usage.executions).toBe(3);
@@ -195,9 +197,11 @@ describe('costModel', () => {
   });
 
   it('caps provider calls in flight at the batches a page has, below MaxConcurrency x inBatchParallelism', () => {
-    const wide = costModel({ ...config, maxConcurrency: 40 }, million).batched.drain;
+    // A page of 1,000 ids is 20 batches: 40 child slots cannot all be used.
+    const wide = costModel({ ...config, pageSize: 1000, maxConcurrency: 40 }, million).batched
+      .drain;
     expect(wide.configuredProviderCallsInFlight).toBe(40 * config.inBatchParallelism);
-    expect(wide.childrenInFlight).toBe(Math.ceil(config.pageSize / config.batchSize));
+    expect(wide.childrenInFlight).toBe(Math.ceil(1000 / config.batchSize));
     expect(wide.providerCallsInFlight).toBe(wide.childrenInFlight * config.inBatchParallelism);
   });
 
@@ -310,10 +314,12 @@ describe('npm run cost', () => {
 
   it('--json prints the whole report', async () => {
     const { io, out } = capture();
-    await expect(runCost(['--json', '--transactions', '2000'], { io, template })).resolves.toBe(0);
+    await expect(runCost(['--json', '--transactions', '20000'], { io, template })).resolves.toBe(0);
     const report = JSON.parse(out.join(''));
-    expect(report.scenario).toEqual({ transactions: 2000, latencyMs: 50 });
-    expect(report.batched.usage.pages).toBe(2);
+    expect(report.scenario).toEqual({ transactions: 20000, latencyMs: 50 });
+    // Pages of 8,000 (dev): 8,000 + 8,000 + 4,000; a PutObject and a GetObject each.
+    expect(report.batched.usage.pages).toBe(3);
+    expect(report.batched.usage.s3Requests).toBe(6);
     expect(report.naive.perMillion).toBeGreaterThan(report.batched.perMillion);
     expect(report.batched.drain).toMatchObject({
       seconds: expect.any(Number),
@@ -343,7 +349,7 @@ describe('a stage with vpc: true', () => {
     expect(vpcConfig.vpc).toEqual({
       natGateways: 2,
       interfaceEndpoints: [{ service: 'secretsmanager', availabilityZones: 2 }],
-      gatewayEndpoints: ['dynamodb'],
+      gatewayEndpoints: ['dynamodb', 's3'],
     });
     expect(config.vpc).toBeUndefined();
   });
@@ -369,7 +375,7 @@ describe('a stage with vpc: true', () => {
     expect(cost.vpcNatData).toBeCloseTo(usage.vpc!.natGb * PRICES.vpc.natGatewayGb, 10);
     expect(cost.vpc).toBeCloseTo(cost.vpcNatData! + cost.vpcEndpointData!, 12);
     expect(cost.total).toBeCloseTo(
-      cost.stepFunctions + cost.lambda + cost.dynamodb + cost.vpc!,
+      cost.stepFunctions + cost.lambda + cost.dynamodb + cost.s3Requests + cost.vpc!,
       12,
     );
     // The same backlog without the VPC costs exactly that much less.

@@ -231,6 +231,12 @@ export interface Page {
   /** Present when count > 0. */
   manifest?: PageManifest;
 }
+/**
+ * Where page manifests live in their bucket (`<prefix><runId>/page-<n>.json`): FetchPage writes
+ * under it, and the stack grants and expires exactly this prefix.
+ */
+export const MANIFEST_PREFIX = 'runs/';
+
 /** Where a page's ids are: one S3 object, deleted by the FetchPage after its page. */
 export interface PageManifest {
   bucket: string;

@@ -187,13 +187,13 @@ export class Network extends Construct {
     );
   }
 
-  /** The S3 endpoint admits writing and deleting the page manifests, and nothing else. */
-  restrictS3(manifestObjectsArn: string): void {
+  /** The S3 endpoint admits exactly these actions on these objects (fetch-page's manifest grant). */
+  restrictS3(actions: readonly string[], resources: readonly string[]): void {
     this.s3Endpoint.addToPolicy(
       new iam.PolicyStatement({
         principals: [new iam.AnyPrincipal()],
-        actions: ['s3:DeleteObject', 's3:PutObject'],
-        resources: [manifestObjectsArn],
+        actions: [...actions],
+        resources: [...resources],
       }),
     );
   }

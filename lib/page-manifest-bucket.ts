@@ -3,15 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { MANIFEST_PREFIX } from '../lambdas/contracts';
 
 export interface PageManifestBucketProps {
   readonly removalPolicy: RemovalPolicy;
   /** The stage key (customerManagedKey); without it, S3-managed keys. */
   readonly encryptionKey?: kms.IKey;
 }
-
-/** Where manifests live in the bucket (lambdas/domain/fetch-page.ts manifestKey). */
-export const MANIFEST_PREFIX = 'runs/';
 
 /**
  * The page manifests (docs/architecture.md §3): FetchPage writes each page's ids here and the
@@ -20,7 +18,15 @@ export const MANIFEST_PREFIX = 'runs/';
  * run left behind after a day. Private, TLS only, encrypted, no versions (a manifest is rewritten
  * only by a retried FetchPage of the same page).
  */
+/** What FetchPage does to manifests (granted to it, and admitted by the VPC's S3 endpoint). */
+export const MANIFEST_WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject'] as const;
+
 export class PageManifestBucket extends s3.Bucket {
+  /** The manifests: the objects under {@link MANIFEST_PREFIX}. */
+  get manifestObjectsArn(): string {
+    return this.arnForObjects(`${MANIFEST_PREFIX}*`);
+  }
+
   constructor(scope: Construct, id: string, props: PageManifestBucketProps) {
     super(scope, id, {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -55,8 +61,8 @@ export class PageManifestBucket extends s3.Bucket {
   grantManifestWrites(grantee: iam.IGrantable & { readonly role?: iam.IRole }): void {
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['s3:PutObject', 's3:DeleteObject'],
-      resourceArns: [this.arnForObjects(`${MANIFEST_PREFIX}*`)],
+      actions: [...MANIFEST_WRITE_ACTIONS],
+      resourceArns: [this.manifestObjectsArn],
     });
     this.grantKeyThroughS3(grantee, 'kms:GenerateDataKey');
     if (grantee.role) {

@@ -18,7 +18,7 @@ import { DeadLetterQueue } from './dead-letter-queue';
 import { StageLogGroups } from './log-groups';
 import { ConfirmationMonitoring } from './monitoring/confirmation-monitoring';
 import { Network } from './network';
-import { PageManifestBucket } from './page-manifest-bucket';
+import { MANIFEST_WRITE_ACTIONS, PageManifestBucket } from './page-manifest-bucket';
 import { ProviderSecret } from './provider-secret';
 import { RunsTable } from './runs-table';
 import { StageKey } from './stage-key';
@@ -226,7 +226,7 @@ export class TxconfirmStack extends Stack {
         grants.flatMap((g) => g.resources),
       );
       this.network.restrictSecretsManager(this.providerSecret.grantArn);
-      this.network.restrictS3(this.manifestBucket.arnForObjects('*'));
+      this.network.restrictS3(MANIFEST_WRITE_ACTIONS, [this.manifestBucket.manifestObjectsArn]);
     }
 
     this.workflow = new ConfirmationWorkflow(this, 'ConfirmationWorkflow', {

@@ -3,7 +3,7 @@
  * executions it takes, the Standard transitions, Express requests and duration, Lambda requests and
  * GB-seconds, DynamoDB units they bill, and how long the drain takes.
  */
-import { type Assumptions, DYNAMODB_CALLS, type Prices } from './prices';
+import { type Assumptions, DYNAMODB_CALLS, type Prices, S3_CALLS } from './prices';
 import {
   add,
   batchLambdaMs,
@@ -93,8 +93,7 @@ export function design(
     dynamodbReads: totals.readUnits * prices.dynamodb.readUnit,
     s3Requests:
       totals.pages *
-      (DYNAMODB_CALLS.manifestPuts * prices.s3.putRequest +
-        DYNAMODB_CALLS.manifestGets * prices.s3.getRequest),
+      (S3_CALLS.manifestPuts * prices.s3.putRequest + S3_CALLS.manifestGets * prices.s3.getRequest),
   };
   const stepFunctions = cost.standardTransitions + cost.expressRequests + cost.expressDuration;
   const lambdaCost = cost.lambdaRequests + cost.lambdaDuration;
@@ -123,7 +122,7 @@ export function design(
       lambdaGbSeconds: lambda.gbSeconds,
       writeUnits: totals.writeUnits,
       readUnits: totals.readUnits,
-      s3Requests: totals.pages * (DYNAMODB_CALLS.manifestPuts + DYNAMODB_CALLS.manifestGets),
+      s3Requests: totals.pages * (S3_CALLS.manifestPuts + S3_CALLS.manifestGets),
       ...(vpc && {
         vpc: { natGb: vpc.natGb, secretReads: vpc.secretReads, endpointGb: vpc.endpointGb },
       }),

@@ -1,6 +1,7 @@
 /**
  * What the template cannot say: list prices ({@link PRICES}), sizes and durations
- * ({@link ASSUMPTIONS}), and the DynamoDB calls each handler makes ({@link DYNAMODB_CALLS}).
+ * ({@link ASSUMPTIONS}), and the DynamoDB and S3 calls each step makes ({@link DYNAMODB_CALLS},
+ * {@link S3_CALLS}).
  */
 import type { Architecture } from './types';
 
@@ -154,10 +155,6 @@ export const DYNAMODB_CALLS = {
   runStartWrites: 2,
   /** start-run after ContinueAsNew: UpdateItem lock handover + UpdateItem run record. */
   resumeWrites: 2,
-  /** fetch-page, per page: PutObject of its manifest (and a free DeleteObject at the next one). */
-  manifestPuts: 1,
-  /** ConfirmPage's ItemReader, per page: GetObject of the manifest. */
-  manifestGets: 1,
   /** fetch-page, every invocation: UpdateItem lease renewal (DynamoRunStore.renewLock). */
   fetchPageWrites: 1,
   /** finish-run: DeleteItem lock + UpdateItem run record. */
@@ -168,4 +165,12 @@ export const DYNAMODB_CALLS = {
   transactionWrites: 1,
   /** ... that REMOVEs pendingShard, which deletes the pending-index entry: an index write. */
   indexWrites: 1,
+} as const;
+
+/** S3 requests per page, read from the handler code and the ASL (the page manifests). */
+export const S3_CALLS = {
+  /** fetch-page: PutObject of the page's manifest (and a free DeleteObject at the next page). */
+  manifestPuts: 1,
+  /** ConfirmPage's ItemReader: GetObject of the manifest. */
+  manifestGets: 1,
 } as const;

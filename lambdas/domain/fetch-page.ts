@@ -1,13 +1,14 @@
-import type {
-  Cursor,
-  FetchPageEvent,
-  FetchPageResult,
-  Page,
-  ProviderOutage,
-  RunContext,
-  RunTotals,
+import {
+  type Cursor,
+  type FetchPageEvent,
+  type FetchPageResult,
+  MANIFEST_PREFIX,
+  type Page,
+  type ProviderOutage,
+  type RunContext,
+  type RunTotals,
 } from '../contracts';
-import { LockLost } from './errors';
+import { LockLost, describeError } from './errors';
 import { shardKey } from './pending-shard';
 import type {
   BreakerRecord,
@@ -254,7 +255,7 @@ async function readPendingIndex(
  * FetchPage) overwrites its own object and nothing else.
  */
 export function manifestKey(runId: string, pageNumber: number): string {
-  return `runs/${runId}/page-${String(pageNumber).padStart(6, '0')}.json`;
+  return `${MANIFEST_PREFIX}${runId}/page-${String(pageNumber).padStart(6, '0')}.json`;
 }
 
 /**
@@ -273,7 +274,7 @@ async function removeManifest(
     (deps.log ?? silentLog).warn('page manifest not deleted: the lifecycle rule expires it', {
       runId,
       key: page.manifest.key,
-      error: error instanceof Error ? error.message : String(error),
+      error: describeError(error),
     });
   }
 }

@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { listenOnLoopback, readBodyBytes, RequestBodyTooLarge } from '../http/loopback-server';
 
 /** Largest object accepted: a manifest of a page of ids is a few MB. */
@@ -24,18 +25,22 @@ export interface S3EndpointOptions {
   readonly port?: number;
   /** Buckets that exist from the start. */
   readonly buckets?: readonly string[];
+  /** Overrides for the returned client (endpoint, region and dummy credentials are set already). */
+  readonly clientConfig?: Omit<S3ClientConfig, 'endpoint'>;
 }
 
 export interface S3Endpoint {
   /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_S3`. */
   readonly url: string;
+  /** A client on this endpoint (the caller must not destroy it; stop() does). */
+  readonly client: S3Client;
   /** Creates a bucket (no error if it exists). */
   createBucket(bucket: string): void;
   /** Keys held in a bucket now, in order (for tests and the bench: what is left behind). */
   keys(bucket: string): string[];
   /** Bytes held in all buckets now. */
   heldBytes(): number;
-  /** Closes every connection and the server. Idempotent. */
+  /** Destroys the client, closes every connection and the server. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -229,11 +234,21 @@ export async function startS3Endpoint(options: S3EndpointOptions = {}): Promise<
     });
   });
   const listener = await listenOnLoopback(server, options.port ?? 0);
+  const client = new S3Client({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...options.clientConfig,
+    endpoint: listener.url,
+  });
   return {
     url: listener.url,
+    client,
     createBucket,
     keys: (bucket) => [...(buckets.get(bucket)?.keys() ?? [])].sort(),
     heldBytes: () => held,
-    stop: () => listener.close(),
+    stop: () => {
+      client.destroy();
+      return listener.close();
+    },
   };
 }

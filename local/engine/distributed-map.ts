@@ -39,7 +39,7 @@ import {
   itemReaderFailure,
 } from './distributed-map-config';
 import { type ErrorOutput, TaskFailure, cancelledError, errorOutput } from './errors';
-import { MAX_PAYLOAD_BYTES, type ObjectReader, type RunScope } from './resources';
+import { MAX_PAYLOAD_BYTES, type ObjectReader, type RunScope, sdkErrorDetail } from './resources';
 
 /** AWS's ceiling on child executions in flight (MaxConcurrency 0 or absent). */
 export const MAX_CHILDREN_IN_FLIGHT = 10_000;
@@ -340,13 +340,10 @@ function objectName(request: ItemReaderRequest): string {
   return `s3://${request.bucket}/${request.key}${version}`;
 }
 
-/** An S3 SDK error as a cause: `NoSuchKey: <message> (Service: S3, Status Code: 404)`. */
+/** An S3 SDK error as a cause: `NoSuchKey: <message> (Service: S3, Status Code: 404, …)`. */
 function s3ErrorText(error: unknown): string {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const name = error instanceof Error ? (e.name ?? 'Error') : 'Error';
-  const message = error instanceof Error ? e.message || name : String(error);
-  const status = e?.$metadata?.httpStatusCode;
-  return `${name}: ${message} (Service: S3, Status Code: ${status ?? 'none'})`;
+  const { exception, detail } = sdkErrorDetail('S3', error);
+  return `${exception}: ${detail}`;
 }
 
 /** The child's failure: the library wraps it (ExecutionError.cause). */

@@ -409,17 +409,29 @@ async function dynamoDbCall(
 }
 
 function dynamoDbFailure(prefix: string, error: unknown): TaskFailure {
+  const { exception, detail } = sdkErrorDetail('DynamoDb', error);
+  return new TaskFailure(`${prefix}.${exception}`, detail);
+}
+
+/**
+ * An AWS SDK error as Step Functions words a service's failure: the exception (the SDK's name
+ * when the service answered, else SdkClientException) and `<message> (Service: …, Status Code: …,
+ * Request ID: …)`.
+ */
+export function sdkErrorDetail(
+  service: string,
+  error: unknown,
+): { exception: string; detail: string } {
   const e = error as {
     name?: string;
     message?: string;
     $metadata?: { httpStatusCode?: number; requestId?: string };
   };
   const status = e.$metadata?.httpStatusCode;
-  const exception = status !== undefined && e.name ? e.name : 'SdkClientException';
-  return new TaskFailure(
-    `${prefix}.${exception}`,
-    `${e.message ?? String(error)} (Service: DynamoDb, Status Code: ${status ?? 'none'}, Request ID: ${e.$metadata?.requestId ?? 'none'})`,
-  );
+  return {
+    exception: status !== undefined && e.name ? e.name : 'SdkClientException',
+    detail: `${e.message ?? String(error)} (Service: ${service}, Status Code: ${status ?? 'none'}, Request ID: ${e.$metadata?.requestId ?? 'none'})`,
+  };
 }
 
 /** SDK output as Step Functions returns it: JSON (binary attributes as base64 strings). */

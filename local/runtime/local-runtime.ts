@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoRunStore } from '../../lambdas/adapters/dynamo-run-store';
 import { type BatchResult, ENV, type RunSummary } from '../../lambdas/contracts';
 import type { RunRecord } from '../../lambdas/domain/ports';
@@ -226,12 +225,6 @@ export class LocalRuntime {
     // (each is deleted once its page is done).
     const s3 = await startS3Endpoint({ buckets: stack.buckets });
     closers.push(() => s3.stop());
-    const s3Client = new S3Client({
-      endpoint: s3.url,
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    closers.push(async () => s3Client.destroy());
 
     applyFunctionEnvironment(environment, {
       dynamodb: handlerStoreEndpoint,
@@ -255,7 +248,7 @@ export class LocalRuntime {
       definition: stack.definition,
       lambdas,
       dynamoDbClient: store.client,
-      s3Client,
+      s3Client: s3.client,
       executionStore,
       retryIntervalScale: options.retryIntervalScale ?? 1,
       roleArn: resolveIntrinsics(

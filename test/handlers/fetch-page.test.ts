@@ -143,6 +143,10 @@ describe('fetch-page', () => {
       totals: { pages: Math.ceil(backlog.length / PAGE_SIZE), fetched: backlog.length },
     });
     expect(last).not.toHaveProperty('pageResults');
+    // No page, no manifest: nothing for ConfirmPage, nothing left in the bucket.
+    expect(last.page).toEqual({ count: 0 });
+    const ofThisRun = `runs/${last.run.runId}/`;
+    expect(store.s3.keys(store.manifestBucket).filter((k) => k.startsWith(ofThisRun))).toEqual([]);
   });
 
   test('createdBefore narrows the cutoff; a later createdBefore does not widen it', async () => {
@@ -505,6 +509,7 @@ describe('provider outage: FetchPage reads the circuit breaker as it folds a pag
       page: { count: 0 },
       providerUnavailable: { reason: OPEN.reason, openedAt: OPEN.openedAt },
     });
+    expect(stopped.page).toEqual({ count: 0 });
     expect(stopped.providerUnavailable!.cause).toContain('HTTP 503 ×20 of 20 calls');
     expect(stopped.providerUnavailable!.cause).toContain(stopped.providerUnavailable!.retryAt);
 

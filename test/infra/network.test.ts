@@ -114,10 +114,18 @@ describe('with vpc: true', () => {
     ).toEqual(['0.0.0.0/0:443', '0.0.0.0/0:8443']);
   });
 
-  it('DynamoDB through a gateway endpoint that admits only our tables and the actions granted', () => {
-    const [[, endpoint]] = ofType(json, 'AWS::EC2::VPCEndpoint').filter(
-      ([, r]) => props(r).VpcEndpointType === 'Gateway',
+  const gatewayEndpoint = (service: string) => {
+    const endpoints = ofType(json, 'AWS::EC2::VPCEndpoint').filter(
+      ([, r]) =>
+        props(r).VpcEndpointType === 'Gateway' &&
+        JSON.stringify(props(r).ServiceName).includes(`.${service}`),
     );
+    expect(endpoints).toHaveLength(1);
+    return endpoints[0][1];
+  };
+
+  it('DynamoDB through a gateway endpoint that admits only our tables and the actions granted', () => {
+    const endpoint = gatewayEndpoint('dynamodb');
     const transactions = { 'Fn::GetAtt': [logicalIdOf(withVpc.stack.transactionsTable), 'Arn'] };
     expect(props(endpoint).RouteTableIds).toEqual(
       network.vpc.privateSubnets.map((s) => withVpc.stack.resolve(s.routeTable.routeTableId)),
@@ -148,6 +156,29 @@ describe('with vpc: true', () => {
       ((props(endpoint).PolicyDocument as { Statement: Statement[] }).Statement[0].Resource as [])
         .length,
     ).toBe(3);
+  });
+
+  it('S3 through a gateway endpoint that admits only the page-manifest writes fetch-page is granted', () => {
+    const endpoint = gatewayEndpoint('s3');
+    expect(props(endpoint).RouteTableIds).toEqual(
+      network.vpc.privateSubnets.map((s) => withVpc.stack.resolve(s.routeTable.routeTableId)),
+    );
+    expect(props(endpoint).PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: ['s3:PutObject', 's3:DeleteObject'],
+          Resource: {
+            'Fn::Join': [
+              '',
+              [{ 'Fn::GetAtt': [logicalIdOf(withVpc.stack.manifestBucket), 'Arn'] }, '/runs/*'],
+            ],
+          },
+        },
+      ],
+    });
   });
 
   it('Secrets Manager through an interface endpoint with private DNS, for the provider secret only', () => {

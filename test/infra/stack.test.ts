@@ -267,57 +267,91 @@ describe('IAM least privilege', () => {
     expect(fetchRuns.every((s) => s.Condition === undefined)).toBe(true);
   });
 
-  it('only fetch-page writes page manifests: PutObject and DeleteObject under runs/ of the manifest bucket', () => {
-    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(stack.manifestBucket), 'Arn'] };
+  /** The statements each function has with actions of `service`: only `owner` has any. */
+  function onlyOneFunctionUses(service: string, owner: keyof typeof stack.functions): Statement[] {
     for (const [name, fn] of Object.entries(stack.functions)) {
-      const s3Statements = statementsOfFunction(logicalIdOf(fn)).filter((s) =>
-        actionsOf(s).some((a) => a.startsWith('s3:')),
+      if (name === owner) continue;
+      const others = statementsOfFunction(logicalIdOf(fn)).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith(`${service}:`)),
       );
-      if (name !== 'fetchPage') {
-        expect(s3Statements).toEqual([]);
-        continue;
-      }
-      expect(s3Statements).toEqual([
-        {
-          Effect: 'Allow',
-          Action: ['s3:PutObject', 's3:DeleteObject'],
-          Resource: { 'Fn::Join': ['', [bucketArn, '/runs/*']] },
-        },
-      ]);
+      expect({ [name]: others }).toEqual({ [name]: [] });
     }
+    return statementsOfFunction(logicalIdOf(stack.functions[owner])).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith(`${service}:`)),
+    );
+  }
+
+  it('only fetch-page writes page manifests: PutObject and DeleteObject under runs/ of the manifest bucket', () => {
+    const bucketArn = arnOf(logicalIdOf(stack.manifestBucket));
+    expect(onlyOneFunctionUses('s3', 'fetchPage')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:DeleteObject'],
+        Resource: { 'Fn::Join': ['', [bucketArn, '/runs/*']] },
+      },
+    ]);
   });
 
   it('only confirm-batch reads the provider secret, and only GetSecretValue on that secret', () => {
-    for (const [name, fn] of Object.entries(stack.functions)) {
-      const secretStatements = statementsOfFunction(logicalIdOf(fn)).filter((s) =>
-        actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
-      );
-      if (name !== 'confirmBatch') {
-        expect(secretStatements).toEqual([]);
-        continue;
-      }
-      expect(secretStatements).toEqual([
-        {
-          Effect: 'Allow',
-          Action: 'secretsmanager:GetSecretValue',
-          Resource: {
-            'Fn::Join': [
-              '',
-              [
-                'arn:',
-                { Ref: 'AWS::Partition' },
-                ':secretsmanager:',
-                { Ref: 'AWS::Region' },
-                ':',
-                { Ref: 'AWS::AccountId' },
-                // A secret imported by name: its ARN ends in "-" and 6 random characters.
-                `:secret:${dev.providerSecret}-??????`,
-              ],
+    expect(onlyOneFunctionUses('secretsmanager', 'confirmBatch')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':secretsmanager:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              // A secret imported by name: its ARN ends in "-" and 6 random characters.
+              `:secret:${dev.providerSecret}-??????`,
             ],
-          },
+          ],
         },
-      ]);
-    }
+      },
+    ]);
+  });
+
+  it('the page-manifest bucket: private, TLS only, encrypted, manifests expire after a day', () => {
+    const bucketId = logicalIdOf(stack.manifestBucket);
+    expect(resources[bucketId].Properties).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      // dev: S3-managed keys (prod: the stage key, test/infra/hardening.test.ts).
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+        ],
+      },
+      LifecycleConfiguration: {
+        Rules: expect.arrayContaining([
+          expect.objectContaining({ Prefix: 'runs/', ExpirationInDays: 1, Status: 'Enabled' }),
+        ]),
+      },
+    });
+    const [policy] = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::S3::BucketPolicy' &&
+        JSON.stringify(r.Properties?.Bucket) === JSON.stringify({ Ref: bucketId }),
+    );
+    expect(
+      (policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement,
+    ).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
   });
 
   it('no wildcard action anywhere; Resource "*" only for X-Ray and vended log delivery', () => {

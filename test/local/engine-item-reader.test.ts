@@ -3,7 +3,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type S3Endpoint, startS3Endpoint } from '../../local/aws/s3-endpoint';
 import { UnsupportedAslFeature } from '../../local/engine';
-import { closeAll, engineFor, invokeTask, lambda, run, sleep, until } from './engine-support';
+import { closeAll, distributedMap, engineFor, lambda, run, sleep, until } from './engine-support';
 
 const BUCKET = 'b';
 
@@ -12,16 +12,9 @@ let s3: S3Client;
 
 beforeAll(async () => {
   endpoint = await startS3Endpoint({ buckets: [BUCKET] });
-  s3 = new S3Client({
-    endpoint: endpoint.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  s3 = endpoint.client;
 });
-afterAll(async () => {
-  s3.destroy();
-  await endpoint.stop();
-});
+afterAll(() => endpoint.stop());
 afterEach(closeAll);
 
 async function put(key: string, body: string): Promise<void> {
@@ -35,27 +28,8 @@ const jsonReader = (key: string, readerConfig: Record<string, unknown> = {}) => 
 });
 
 /** A machine whose DISTRIBUTED Map `Fan` (End unless `fields` has a Next) runs `work` per child. */
-function machine(
-  fields: Record<string, unknown>,
-  states: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    StartAt: 'Fan',
-    States: {
-      Fan: {
-        Type: 'Map',
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
-          StartAt: 'Work',
-          States: { Work: invokeTask('work', { End: true }) },
-        },
-        ...('Next' in fields ? {} : { End: true }),
-        ...fields,
-      },
-      ...states,
-    },
-  };
-}
+const machine = (fields: Record<string, unknown>, states: Record<string, unknown> = {}) =>
+  distributedMap('work', fields, states);
 
 /** A `work` LocalLambda that records every child input and returns it. */
 function recorder(): { seen: unknown[]; fn: ReturnType<typeof lambda> } {

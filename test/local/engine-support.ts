@@ -75,25 +75,31 @@ export function invokeTask(
   };
 }
 
-/** A DISTRIBUTED Map over `$.items` whose children run one lambda:invoke of `fn`. */
+/**
+ * A DISTRIBUTED Map `Fan` whose children run one lambda:invoke of `fn`: over `$.items` unless
+ * `fields` has an ItemReader, the end of the machine unless `fields` has a Next (to one of
+ * `states`).
+ */
 export function distributedMap(
   fn: string,
   fields: Record<string, unknown> = {},
+  states: Record<string, unknown> = {},
 ): Record<string, unknown> {
   return {
     StartAt: 'Fan',
     States: {
       Fan: {
         Type: 'Map',
-        ItemsPath: '$.items',
+        ...('ItemReader' in fields ? {} : { ItemsPath: '$.items' }),
         ItemProcessor: {
           ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
           StartAt: 'Work',
           States: { Work: invokeTask(fn, { End: true }) },
         },
-        End: true,
+        ...('Next' in fields ? {} : { End: true }),
         ...fields,
       },
+      ...states,
     },
   };
 }

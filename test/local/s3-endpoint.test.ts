@@ -24,16 +24,9 @@ let s3: S3Client;
 
 beforeAll(async () => {
   endpoint = await startS3Endpoint({ buckets: ['manifests'] });
-  s3 = new S3Client({
-    endpoint: endpoint.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  s3 = endpoint.client;
 });
-afterAll(async () => {
-  s3.destroy();
-  await endpoint.stop();
-});
+afterAll(() => endpoint.stop());
 
 describe('local S3 endpoint', () => {
   it('stores, reads and deletes an object through the SDK', async () => {

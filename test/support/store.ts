@@ -1,5 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PageManifest } from '../../lambdas/contracts';
 import { startDynalite } from '../../local/aws/dynalite-host';
@@ -46,12 +46,9 @@ export async function startStore(): Promise<Store> {
     clientConfig: { maxAttempts: 1 },
   });
   const manifestBucket = testStack().buckets[0];
-  const s3 = await startS3Endpoint({ buckets: [manifestBucket] });
-  const s3Client = new S3Client({
-    endpoint: s3.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
+  const s3 = await startS3Endpoint({
+    buckets: [manifestBucket],
+    clientConfig: { maxAttempts: 1 },
   });
   return {
     endpoint: host.endpoint,
@@ -63,14 +60,13 @@ export async function startStore(): Promise<Store> {
     manifestBucket,
     readManifest: async (manifest) => {
       if (manifest === undefined) throw new Error('the page has no manifest');
-      const object = await s3Client.send(
+      const object = await s3.client.send(
         new GetObjectCommand({ Bucket: manifest.bucket, Key: manifest.key }),
       );
       const items = JSON.parse(await object.Body!.transformToString()) as { id: string }[];
       return items.map((item) => item.id);
     },
     stop: async () => {
-      s3Client.destroy();
       await s3.stop();
       await host.stop();
     },

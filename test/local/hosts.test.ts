@@ -8,6 +8,7 @@ import {
   GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
+  QueryCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -140,6 +141,56 @@ describe('dynalite host', () => {
     expect(
       await tablesAfter400Items('small-buffer', { ...STORE_LEVEL_OPTIONS, writeBufferSize: 65536 }),
     ).toBeGreaterThanOrEqual(2);
+  });
+
+  test('on disk: a finished Query closes its LevelDB iterator, so compacted table files go (dynalite patched)', async () => {
+    // dynalite 4 ended its read streams with iterator.return(), which abstract-level 3 iterators
+    // do not have: every Query left an iterator open until the store closed, pinning the tables
+    // (and the write buffers) it started on. Observable: LevelDB deletes a table file that a
+    // compaction replaced only once no open iterator can read it.
+    const dataDir = path.join(tmp, 'iterators');
+    const host = await started({
+      tables: stackTables(),
+      dataDir,
+      levelOptions: { ...STORE_LEVEL_OPTIONS, writeBufferSize: 65536 },
+    });
+    const padding = 'x'.repeat(1000);
+    const putMany = async (prefix: string, count: number) => {
+      for (let i = 0; i < count; i += 1) {
+        await host.client.send(
+          new PutItemCommand({
+            TableName: transactionsTable(),
+            Item: { id: { S: `${prefix}-${i}` }, status: { S: 'PENDING' }, note: { S: padding } },
+          }),
+        );
+      }
+    };
+    const tableFiles = () => fs.readdirSync(dataDir).filter((f) => f.endsWith('.ldb'));
+    await putMany('first', 300);
+    const early = tableFiles();
+    expect(early.length).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < 20; i += 1) {
+      const found = await host.client.send(
+        new QueryCommand({
+          TableName: transactionsTable(),
+          KeyConditionExpression: 'id = :id',
+          ExpressionAttributeValues: { ':id': { S: `first-${i}` } },
+        }),
+      );
+      expect(found.Items).toHaveLength(1);
+    }
+    // Enough writes for LevelDB to compact the early files into new ones.
+    await putMany('second', 1500);
+    const deadline = Date.now() + 20_000;
+    let kept = early.filter((f) => tableFiles().includes(f));
+    while (kept.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      kept = early.filter((f) => tableFiles().includes(f));
+    }
+    // LevelDB writes the first table straight to level 2 (nothing overlaps it yet), and no
+    // compaction here reaches level 2: that one stays; every other early file was compacted.
+    expect(kept.length).toBeLessThanOrEqual(1);
+    expect(await get(host, 'first-0')).toBeDefined();
   });
 
   test('a store used by another host in this process: DataDirInUse, free again after stop', async () => {

@@ -213,7 +213,7 @@ describe('decision module with fault modes (no HTTP, a hand-driven clock)', () =
     const modes = new ProviderModes();
     const d = new ProviderDecisions(
       resolveSimulatorOptions({ apiKey: API_KEY, latencyMs: 20, retryAfterSeconds: 3, ...options }),
-      new OutcomeStore(undefined),
+      OutcomeStore.inMemory(),
       modes,
       () => now,
     );
@@ -298,7 +298,7 @@ describe('decision module with fault modes (no HTTP, a hand-driven clock)', () =
     d.release(normal);
   });
 
-  test('permanent errors: a share of transactions get 400 on every attempt, nothing stored as final', () => {
+  test('permanent errors: a share of transactions get 400 on every attempt, nothing stored as final', async () => {
     const { d, apply } = decisions({ seed: 7 });
     apply({ permanentErrorRate: 0.3 });
     const ids = Array.from({ length: 1000 }, (_, i) => `perm-${i}`);
@@ -311,7 +311,7 @@ describe('decision module with fault modes (no HTTP, a hand-driven clock)', () =
       outcome: 'bad-request',
       text: expect.stringContaining('INVALID_TRANSACTION'),
     });
-    expect(d.finalOutcome(first)).toBeUndefined();
+    expect(await d.finalOutcome(first)).toBeUndefined();
     // The same transactions with the same seed; another seed draws others.
     const again = decisions({ seed: 7 });
     again.apply({ permanentErrorRate: 0.3 });

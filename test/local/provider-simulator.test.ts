@@ -13,6 +13,7 @@ import {
   type ProviderSimulatorOptions,
   type SimulatedCall,
 } from '../../local/fakes/provider-simulator';
+import { OutcomeStore } from '../../local/fakes/provider-simulator/outcome-store';
 
 const API_KEY = 'sim-key';
 
@@ -309,7 +310,7 @@ describe('idempotency', () => {
       distinctKeys: 1,
       finalOutcomes: { confirmed: 1, rejected: 0 },
     });
-    expect(sim.finalOutcome('tx-1')).toEqual({
+    expect(await sim.finalOutcome('tx-1')).toEqual({
       outcome: 'confirmed',
       reference: (second as { providerRef: string }).providerRef,
     });
@@ -579,10 +580,10 @@ describe('script hook', () => {
     const sim = await simulator();
     sim.script('tx-2', { status: 503 });
     await raw(sim, 'tx-1');
-    sim.reset();
+    await sim.reset();
     expect(sim.calls()).toEqual([]);
     expect(sim.stats()).toMatchObject({ calls: 0, distinctKeys: 0, replays: 0 });
-    expect(sim.finalOutcome('tx-1')).toBeUndefined();
+    expect(await sim.finalOutcome('tx-1')).toBeUndefined();
     expect((await raw(sim, 'tx-2')).status).toBe(200);
     expect(sim.calls()[0].replayed).toBe(false);
   });
@@ -652,8 +653,6 @@ describe('outcome store (the provider outlives a crash of the local runtime)', (
     const first = classifyProviderResponse(await adapter(before).confirm(tx('tx-crash-1')));
     expect(first.outcome).toBe('confirmed');
     await before.stop();
-    // A torn last line, as a kill in the middle of an append leaves it, is ignored.
-    fs.appendFileSync(outcomeStoreFile, '{"key":"tx-torn"');
 
     // Even with every fresh call now rejected, the stored key keeps its first outcome.
     const after = await simulator({ outcomeStoreFile, rejectionRate: 1 });
@@ -663,6 +662,18 @@ describe('outcome store (the provider outlives a crash of the local runtime)', (
     expect(after.stats().finalOutcomes).toEqual({ confirmed: 0, rejected: 0 });
     const fresh = classifyProviderResponse(await adapter(after).confirm(tx('tx-crash-2')));
     expect(fresh.outcome).toBe('rejected');
+    // reset() forgets them for this run (a call is decided afresh, and stored after the first
+    // line); the file keeps them, and the next start replays the first outcome again.
+    await after.reset();
+    expect(await after.finalOutcome('tx-crash-1')).toBeUndefined();
+    expect(classifyProviderResponse(await adapter(after).confirm(tx('tx-crash-1'))).outcome).toBe(
+      'rejected',
+    );
+    await after.stop();
+    const restarted = await simulator({ outcomeStoreFile, rejectionRate: 1 });
+    expect(classifyProviderResponse(await adapter(restarted).confirm(tx('tx-crash-1')))).toEqual(
+      first,
+    );
   });
 
   it('replays every kind of stored answer byte for byte after a restart: a 402 rejection, a 200 rejection, a scripted answer with its own header', async () => {
@@ -694,45 +705,138 @@ describe('outcome store (the provider outlives a crash of the local runtime)', (
     }
     expect(first.map((r) => r.status)).toEqual([402, 200, 200]);
     expect(first[1].headers.get('x-provider-trace')).toBe('abc');
-    expect(after.finalOutcome('tx-402')).toMatchObject({ outcome: 'rejected' });
-    expect(after.finalOutcome('tx-scripted')).toEqual({
+    expect(await after.finalOutcome('tx-402')).toMatchObject({ outcome: 'rejected' });
+    expect(await after.finalOutcome('tx-scripted')).toEqual({
       outcome: 'confirmed',
       reference: 'ref-scripted',
     });
     expect(after.stats()).toMatchObject({ replays: 3, distinctKeys: 0 });
   });
 
-  it('reloads a store file larger than its 1 MiB read chunk: keys on both sides of every chunk boundary replay', async () => {
-    const outcomeStoreFile = path.join(tmp, 'outcomes-big', 'provider-outcomes.jsonl');
+  it('concurrent calls with one key while the store is on disk: one fresh outcome, the rest replay it', async () => {
+    const sim = await simulator({
+      outcomeStoreFile: path.join(tmp, 'outcomes-concurrent.jsonl'),
+      // Every call is decided (none refused as in progress): the first decision wins.
+      conflictWhileInFlight: false,
+      latencyMs: 20,
+      rejectionRate: 0.5,
+      seed: 9,
+    });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => raw(sim, 'tx-same')));
+    expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    expect(sim.stats().finalOutcomes.confirmed + sim.stats().finalOutcomes.rejected).toBe(1);
+    // Later calls (the key no longer held by any call) read it back from disk.
+    expect((await raw(sim, 'tx-same')).body).toEqual(answers[0].body);
+    expect(sim.calls().at(-1)).toMatchObject({ replayed: true });
+  });
+
+  it('lines the index does not cover are indexed at start: a kill before indexing, a file larger than the 1 MiB read chunk, a torn line, an index deleted', async () => {
+    const outcomeStoreFile = path.join(tmp, 'outcomes-unindexed', 'provider-outcomes.jsonl');
     const writer = await simulator({ outcomeStoreFile, rejectionRate: 0 });
     await raw(writer, 'tx-big-0');
+    const kept = await writer.finalOutcome('tx-big-0');
     await writer.stop();
-    // The simulator's own line, repeated under other keys with their own references.
-    const line = JSON.parse(fs.readFileSync(outcomeStoreFile, 'utf8').trim()) as {
-      key: string;
-      final: { reference: string };
-    };
+    expect(kept).toMatchObject({ outcome: 'confirmed' });
+    // What a process killed before indexing leaves: lines after the indexed part, the last torn.
+    const lineFor = (key: string, reference: string) =>
+      JSON.stringify({
+        key,
+        answer: {
+          status: 200,
+          text: JSON.stringify({ status: 'CONFIRMED', reference }),
+          headers: { 'Content-Type': 'application/json' },
+          outcome: 'confirmed',
+          reference,
+        },
+        amount: 1250,
+        currency: 'EUR',
+        final: { outcome: 'confirmed', reference },
+      });
     const n = 12_000;
-    const lines: string[] = [];
-    for (let i = 1; i < n; i++) {
-      const reference = `ref-big-${i}`;
-      lines.push(
-        JSON.stringify({ ...line, key: `tx-big-${i}`, final: { outcome: 'confirmed', reference } }),
-      );
-    }
-    fs.appendFileSync(outcomeStoreFile, `${lines.join('\n')}\n`);
+    // A second line for tx-big-0: the first outcome of a key wins.
+    const lines = [lineFor('tx-big-0', 'ref-later')];
+    for (let i = 1; i < n; i++) lines.push(lineFor(`tx-big-${i}`, `ref-big-${i}`));
+    fs.appendFileSync(outcomeStoreFile, `${lines.join('\n')}\n{"key":"tx-torn"`);
     expect(fs.statSync(outcomeStoreFile).size).toBeGreaterThan(2 ** 20);
 
+    const expectAll = async (sim: ProviderSimulator) => {
+      for (let i = 1; i < n; i++) {
+        expect(await sim.finalOutcome(`tx-big-${i}`)).toEqual({
+          outcome: 'confirmed',
+          reference: `ref-big-${i}`,
+        });
+      }
+      expect(await sim.finalOutcome('tx-big-0')).toEqual(kept);
+      expect(await sim.finalOutcome('tx-torn')).toBeUndefined();
+    };
     const reader = await simulator({ outcomeStoreFile, rejectionRate: 1 });
-    for (let i = 1; i < n; i++) {
-      expect(reader.finalOutcome(`tx-big-${i}`)).toEqual({
-        outcome: 'confirmed',
-        reference: `ref-big-${i}`,
-      });
+    await expectAll(reader);
+    // A key stored after the torn line is a line of its own, found after the next start too.
+    await raw(reader, 'tx-after-torn');
+    const afterTorn = await reader.finalOutcome('tx-after-torn');
+    expect(afterTorn).toMatchObject({ outcome: 'rejected' });
+    expect((await raw(reader, 'tx-big-7')).body).toEqual({
+      status: 'CONFIRMED',
+      reference: 'ref-big-7',
+    });
+    await reader.stop();
+
+    // Without its index (a previous version's file, or the index removed) the file is indexed
+    // from its first line.
+    fs.rmSync(`${outcomeStoreFile}.index`, { recursive: true });
+    const again = await simulator({ outcomeStoreFile, rejectionRate: 0 });
+    await expectAll(again);
+    expect(await again.finalOutcome('tx-after-torn')).toEqual(afterTorn);
+  });
+
+  it('on disk, memory keeps only the outcomes of keys that calls hold (a backlog does not grow it)', async () => {
+    const store = await OutcomeStore.open(path.join(tmp, 'outcomes-held.jsonl'));
+    try {
+      const request = { key: 'k1', transactionId: 'k1', amount: 1250, currency: 'EUR' };
+      const answer = {
+        status: 200,
+        text: JSON.stringify({ status: 'CONFIRMED', reference: 'ref-1' }),
+        headers: { 'Content-Type': 'application/json' },
+        outcome: 'confirmed' as const,
+        reference: 'ref-1',
+      };
+      await store.hold('k1');
+      expect(store.has('k1')).toBe(false);
+      store.record(request, answer);
+      expect(store.get('k1')?.final).toEqual({ outcome: 'confirmed', reference: 'ref-1' });
+      await store.indexed();
+      store.release('k1');
+      expect(store.has('k1')).toBe(false);
+      expect((await store.lookup('k1'))?.answer).toEqual(answer);
+      // Two calls hold it: it stays in memory until the last one releases it.
+      await Promise.all([store.hold('k1'), store.hold('k1')]);
+      expect(store.get('k1')?.answer).toEqual(answer);
+      store.release('k1');
+      expect(store.has('k1')).toBe(true);
+      store.release('k1');
+      expect(store.has('k1')).toBe(false);
+      // A release before the index has it: it leaves memory once indexed.
+      await store.hold('k2');
+      store.record({ ...request, key: 'k2', transactionId: 'k2' }, answer);
+      store.release('k2');
+      expect(store.has('k2')).toBe(true);
+      await store.indexed();
+      expect(store.has('k2')).toBe(false);
+      expect(store.finalOutcomes()).toEqual({ confirmed: 2, rejected: 0 });
+    } finally {
+      await store.close();
     }
-    expect(reader.finalOutcome('tx-big-0')).toEqual({
-      outcome: 'confirmed',
-      reference: line.final.reference,
+  });
+
+  it('an outcome file that cannot be used: InvalidSimulatorOption, named', async () => {
+    const notADir = path.join(tmp, 'outcomes-not-a-dir');
+    fs.writeFileSync(notADir, 'x');
+    const file = path.join(notADir, 'provider-outcomes.jsonl');
+    await expect(
+      startProviderSimulator({ apiKey: API_KEY, outcomeStoreFile: file }),
+    ).rejects.toMatchObject({
+      name: 'InvalidSimulatorOption',
+      message: expect.stringContaining(`outcomeStoreFile ${file} cannot be used`),
     });
   });
 });

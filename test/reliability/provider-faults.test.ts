@@ -238,7 +238,7 @@ describe('reliability: provider faults', () => {
         for (const t of pending) {
           expect(t).toMatchObject({ attempts: 1, lastError: 'PROVIDER_TIMEOUT' });
           // The provider acted on the lost call: its outcome is already stored.
-          expect(rt.provider.finalOutcome(t.id)).toBeDefined();
+          expect(await rt.provider.finalOutcome(t.id)).toBeDefined();
         }
         // Every transaction was acted on exactly once, the timed-out ones included.
         const acted = rt.provider.stats().finalOutcomes;
@@ -258,7 +258,7 @@ describe('reliability: provider faults', () => {
         const byId = new Map(final.items.map((t) => [t.id, t]));
         for (const t of pending) {
           const stored = byId.get(t.id)!;
-          const outcome = rt.provider.finalOutcome(t.id)!;
+          const outcome = (await rt.provider.finalOutcome(t.id))!;
           expect(stored.status).toBe(outcome.outcome === 'confirmed' ? 'CONFIRMED' : 'REJECTED');
           if (outcome.outcome === 'confirmed') expect(stored.providerRef).toBe(outcome.reference);
           expect(stored.attempts).toBeGreaterThanOrEqual(2);
@@ -493,7 +493,7 @@ describe('reliability: provider faults', () => {
           expect(['CARD_DECLINED', 'INSUFFICIENT_FUNDS', 'DO_NOT_HONOR']).toContain(t.lastError);
         }
         for (const t of report.items) {
-          expect(rt.provider.finalOutcome(t.id)?.outcome).toBe(t.status.toLowerCase());
+          expect((await rt.provider.finalOutcome(t.id))?.outcome).toBe(t.status.toLowerCase());
         }
         expect((await allTransactions(rt)).length).toBe(n);
       },

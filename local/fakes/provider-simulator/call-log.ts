@@ -52,13 +52,22 @@ export class CallLog {
   }
 
   /** A call was answered (or given up on): count it and log it. */
-  answered(call: CallDraft): void {
+  /**
+   * Counts the call and appends it to the file. Resolves once the line is written (at once
+   * without a file; never rejects: a failed write is kept for close()), so the HTTP layer sends an
+   * answer only after its record: a crash cannot lose the record of an answer the caller saw.
+   * Asynchronous and batched by the stream: no per-request sync I/O.
+   */
+  answered(call: CallDraft): Promise<void> {
     this.counts[call.outcome as CallOutcome] += 1;
     if (call.replayed) this.replays += 1;
-    // Buffered and asynchronous: no per-request sync I/O.
-    if (this.stream !== undefined && this.failure === undefined && this.writing) {
-      this.stream.write(`${JSON.stringify(call)}\n`);
+    const stream = this.stream;
+    if (stream === undefined || this.failure !== undefined || !this.writing) {
+      return Promise.resolve();
     }
+    return new Promise((resolve) => {
+      stream.write(`${JSON.stringify(call)}\n`, () => resolve());
+    });
   }
 
   /** Every call so far, oldest first: the live list, which later calls extend. */

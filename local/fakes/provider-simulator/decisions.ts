@@ -141,8 +141,8 @@ export class ProviderDecisions {
     this.defaultStep = step;
   }
 
-  finalOutcome(idempotencyKey: string): FinalOutcome | undefined {
-    return this.outcomes.get(idempotencyKey)?.final;
+  async finalOutcome(idempotencyKey: string): Promise<FinalOutcome | undefined> {
+    return (await this.outcomes.lookup(idempotencyKey))?.final;
   }
 
   /** Idempotency keys that had a fresh call. */
@@ -150,17 +150,20 @@ export class ProviderDecisions {
     return this.keysCalled;
   }
 
-  /** Forgets stored outcomes (in memory), attempts, scripts and the default step. */
-  reset(): void {
-    this.outcomes.clear();
+  /** Forgets stored outcomes, attempts, scripts and the default step. */
+  async reset(): Promise<void> {
     this.attempts.clear();
     this.keysCalled = 0;
     this.inFlight.clear();
     this.scripts.clear();
     this.defaultStep = undefined;
+    await this.outcomes.clear();
   }
 
-  /** A replay, a refusal, or a fresh call (in flight until release()). */
+  /**
+   * A replay, a refusal, or a fresh call (in flight until release()). The caller holds the key in
+   * the outcome store (OutcomeStore.hold) from before admit() until after release().
+   */
   admit(request: ValidRequest): Admission {
     const previous = this.outcomes.get(request.key);
     if (previous !== undefined) {

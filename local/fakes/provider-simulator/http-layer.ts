@@ -19,7 +19,8 @@ import type { CallLog } from './call-log';
 import type { CallDraft } from './calls';
 import type { Decision, FreshCall, ProviderDecisions } from './decisions';
 import type { SimulatorSettings } from './options';
-import { parseBody, validateRequest } from './request';
+import type { OutcomeStore } from './outcome-store';
+import { parseBody, validateRequest, type ValidRequest } from './request';
 
 const ROUTE = '/v1/confirmations';
 /** A confirmation request is a few hundred bytes; anything near this is not one. */
@@ -35,6 +36,8 @@ export class ProviderHttpLayer {
     /** The current knobs (configure() replaces them while the simulator runs). */
     private readonly settings: () => SimulatorSettings,
     private readonly decisions: ProviderDecisions,
+    /** Held around each decision: the key's stored outcome is in memory while it is decided. */
+    private readonly outcomes: OutcomeStore,
     private readonly callLog: CallLog,
   ) {
     this.bearer = `Bearer ${apiKey}`;
@@ -92,18 +95,30 @@ export class ProviderHttpLayer {
     call.amount = request.amount;
     call.currency = request.currency;
 
+    this.decideHeld(res, call, request)
+      .catch((err: unknown) => {
+        // A failing `before` hook (tests only) or an outcome store that cannot be read or
+        // written: answer 500 rather than hang.
+        this.answer(res, call, jsonAnswer(500, { reason: String(err) }, 'transient'));
+      })
+      .finally(() => this.outcomes.release(request.key));
+  }
+
+  /** With the key's outcome held in memory: a replay or refusal now, or a fresh call. */
+  private async decideHeld(res: ServerResponse, call: CallDraft, request: ValidRequest) {
+    await this.outcomes.hold(request.key);
     const admission = this.decisions.admit(request);
     if (admission.kind === 'answer') {
       call.replayed = admission.replayed;
       return this.answer(res, call, admission.answer);
     }
-    this.answerFresh(res, call, admission.call).catch((err: unknown) => {
-      // A failing `before` hook (tests only): answer 500 rather than hang.
-      this.answer(res, call, jsonAnswer(500, { reason: String(err) }, 'transient'));
-    });
+    await this.answerFresh(res, call, admission.call);
   }
 
-  /** A fresh call: wait its delay and its step's hook, then carry out what was decided. */
+  /**
+   * A fresh call: wait its delay and its step's hook, then carry out what was decided (a final
+   * answer is stored by decide(), before it is sent).
+   */
   private async answerFresh(res: ServerResponse, call: CallDraft, fresh: FreshCall) {
     let decision: Decision;
     try {
@@ -116,7 +131,7 @@ export class ProviderHttpLayer {
     if (decision.kind === 'drop') return this.drop(res, call);
     if (decision.kind === 'timeout') {
       call.outcome = 'timeout';
-      this.callLog.answered(call);
+      void this.callLog.answered(call);
       this.hold(res);
       return;
     }
@@ -127,18 +142,17 @@ export class ProviderHttpLayer {
   /** Breaks the connection instead of answering. */
   private drop(res: ServerResponse, call: CallDraft): void {
     call.outcome = 'dropped';
-    this.callLog.answered(call);
+    void this.callLog.answered(call);
     res.socket?.destroy();
   }
 
-  /** Completes the call's record from its answer, then sends the answer. */
+  /** Completes the call's record from its answer, then sends the answer once it is recorded. */
   private answer(res: ServerResponse, call: CallDraft, answer: Answer): void {
     call.status = answer.status;
     call.outcome = answer.outcome;
     if (answer.reference !== undefined) call.reference = answer.reference;
     if (answer.reason !== undefined) call.reason = answer.reason;
-    this.callLog.answered(call);
-    send(res, answer);
+    void this.callLog.answered(call).then(() => send(res, answer));
   }
 
   /** A timeout: the socket stays open without an answer, longer than the client waits. */

@@ -56,10 +56,11 @@ export interface ProviderSimulatorOptions {
   /** Append every call to this JSON Lines file (the directory is created). */
   readonly callLogFile?: string;
   /**
-   * The provider's own memory of final outcomes, kept in this JSON Lines file and reloaded at
-   * start: a real provider outlives our process, so after a crash of the local runtime a retried
-   * key must still get its first outcome (no double charge). Appended synchronously, before the
-   * answer is sent.
+   * The provider's own memory of final outcomes, kept in this JSON Lines file (appended
+   * synchronously, before the answer is sent) and looked up through a LevelDB index next to it
+   * (`<file>.index`), so memory holds only the keys of calls in progress: a real provider outlives
+   * our process, so after a crash of the local runtime a retried key must still get its first
+   * outcome (no double charge).
    */
   readonly outcomeStoreFile?: string;
   /** Keep every call in memory for `calls()`; counters are kept either way. @default true */

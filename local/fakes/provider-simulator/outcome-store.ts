@@ -1,13 +1,24 @@
 /**
  * The provider's memory of final outcomes: like a real provider it acts once per idempotency key,
  * so the first final outcome (confirmed or rejected) of a key is kept and replayed for every later
- * call with that key. Optionally kept in a JSON Lines file too: a real provider outlives our
- * process, so after a crash of the local runtime a retried key must still get its first outcome
- * (no double charge).
+ * call with that key.
+ *
+ * Two homes, one behaviour:
+ * - in memory (no file given): every outcome in a Map, for tests and in-memory runs;
+ * - on disk (a file): a real provider outlives our process, so after a crash of the local runtime
+ *   a retried key must still get its first outcome (no double charge). The JSON Lines file is the
+ *   record: a line is appended synchronously before the answer is sent, so a crash right after
+ *   the answer cannot lose it. Lookups go through a LevelDB index next to it (`<file>.index`),
+ *   because a backlog of N keeps N outcomes: held in memory that grew a local run by ~260 B per
+ *   transaction (docs/performance.md, "Memory of a local run"). Only the keys of calls in progress
+ *   are in memory: the HTTP layer holds a key (loading its outcome) before the decision module
+ *   reads it and releases it after. The index records how much of the file it covers; at start
+ *   the lines after that (a kill can leave the last few unindexed) are indexed first.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { ClassicLevel } from 'classic-level';
 import type { Answer } from './answers';
 import { InvalidSimulatorOption } from './options';
 import type { ValidRequest } from './request';
@@ -25,9 +36,24 @@ export interface StoredOutcome {
 }
 
 /**
- * A stored outcome as one compact string (a JSON array): a key's outcome is kept for the
- * simulator's whole life, so a backlog of N transactions keeps N of these; objects with nested
- * answer, headers and final took ~3x the memory (docs/performance.md, "Memory of a local run").
+ * LevelDB's options for the index: its table files are memory-mapped while open, so the fewest
+ * open files LevelDB takes (64 tables) of its smallest size (1 MiB) bound that part to 64 MiB
+ * whatever the store's size; lookups are one key each, so few open files cost little.
+ */
+export const OUTCOME_INDEX_OPTIONS = { maxOpenFiles: 74, maxFileSize: 2 ** 20 } as const;
+
+/** The index of an outcome file. */
+export const outcomeIndexDir = (file: string) => `${file}.index`;
+
+/**
+ * The index's own entry: the length of the file's prefix whose every line is indexed. Outcome
+ * keys are transaction ids, visible ASCII, so a key starting with NUL cannot be one.
+ */
+const INDEXED_UP_TO = '\u0000indexedUpTo';
+
+/**
+ * A stored outcome as one compact string (a JSON array); objects with nested answer, headers and
+ * final took ~3x the memory, and on disk it is the value as it is.
  */
 type EncodedOutcome = string;
 
@@ -64,16 +90,100 @@ function decode(encoded: EncodedOutcome): StoredOutcome {
   return { answer, amount, currency, final: { outcome, reason: detail } };
 }
 
+type OutcomeDb = ClassicLevel<string, string>;
+
+/** The file and its index, when the store is on disk. */
+interface OnDisk {
+  readonly file: string;
+  readonly index: OutcomeDb;
+  /** Bytes of the file so far. */
+  size: number;
+  /** Lines appended whose index write is under way or done, in file order. */
+  readonly appended: { end: number; indexed: boolean }[];
+  /** Every line before this offset is indexed (0 after clear(): the next start reads them all). */
+  indexedUpTo: number;
+  /** false after clear(): the index no longer has the lines before it. */
+  followsFile: boolean;
+}
+
 export class OutcomeStore {
-  private readonly outcomes: Map<string, EncodedOutcome>;
+  /** Every outcome (in memory), or those of the keys held now or still being indexed (on disk). */
+  private readonly outcomes = new Map<string, EncodedOutcome>();
+  /** On disk: the keys held by calls in progress, and their loading. */
+  private readonly holds = new Map<string, { count: number; loaded: Promise<void> }>();
+  /** On disk: keys whose index write is under way. */
+  private readonly indexing = new Map<string, Promise<void>>();
   /** Final outcomes produced since start or reset (reloaded ones are not counted). */
   private readonly produced = { confirmed: 0, rejected: 0 };
 
-  /** Reloads `file` when given (InvalidSimulatorOption when it cannot be read). */
-  constructor(private readonly file: string | undefined) {
-    this.outcomes = file === undefined ? new Map() : loadOutcomeStore(file);
+  private constructor(private readonly disk: OnDisk | undefined) {}
+
+  /** Every outcome in memory, for as long as the simulator runs. */
+  static inMemory(): OutcomeStore {
+    return new OutcomeStore(undefined);
   }
 
+  /**
+   * In memory without a file; otherwise opens the file's index (creating both) and indexes the
+   * lines it does not cover yet (a previous version's file: all of them). InvalidSimulatorOption
+   * when it cannot.
+   */
+  static async open(file: string | undefined): Promise<OutcomeStore> {
+    if (file === undefined) return OutcomeStore.inMemory();
+    let index: OutcomeDb | undefined;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      endLastLine(file);
+      index = new ClassicLevel<string, string>(outcomeIndexDir(file), OUTCOME_INDEX_OPTIONS);
+      await index.open({ createIfMissing: true });
+      const size = await indexFrom(index, file);
+      return new OutcomeStore({
+        file,
+        index,
+        size,
+        appended: [],
+        indexedUpTo: size,
+        followsFile: true,
+      });
+    } catch (err) {
+      await index?.close().catch(() => undefined);
+      throw new InvalidSimulatorOption(
+        `outcomeStoreFile ${file} cannot be used: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /**
+   * Before a call with `key` is decided: on disk, loads the key's outcome into memory until
+   * release(); rejects if the index cannot be read. In memory there is nothing to do.
+   */
+  hold(key: string): Promise<void> {
+    if (this.disk === undefined) return Promise.resolve();
+    const held = this.holds.get(key);
+    if (held !== undefined) {
+      held.count += 1;
+      return held.loaded;
+    }
+    const loaded = this.disk.index.get(key).then((encoded) => {
+      // Stored while this was loading: the one in memory is the same or newer.
+      if (encoded !== undefined && !this.outcomes.has(key)) this.outcomes.set(key, encoded);
+    });
+    this.holds.set(key, { count: 1, loaded });
+    return loaded;
+  }
+
+  /** The call with `key` is over: on disk, its outcome leaves memory once nobody holds it. */
+  release(key: string): void {
+    const held = this.holds.get(key);
+    if (held === undefined) return;
+    held.count -= 1;
+    if (held.count > 0) return;
+    this.holds.delete(key);
+    // A key still being indexed is forgotten when its index write is done (record()).
+    if (!this.indexing.has(key)) this.outcomes.delete(key);
+  }
+
+  /** The key's outcome; on disk, only for a held key (the decision module's reads). */
   get(key: string): StoredOutcome | undefined {
     const encoded = this.outcomes.get(key);
     return encoded === undefined ? undefined : decode(encoded);
@@ -83,10 +193,16 @@ export class OutcomeStore {
     return this.outcomes.has(key);
   }
 
+  /** Any key's outcome, held or not (reads the index). */
+  async lookup(key: string): Promise<StoredOutcome | undefined> {
+    const encoded = this.outcomes.get(key) ?? (await this.disk?.index.get(key));
+    return encoded === undefined ? undefined : decode(encoded);
+  }
+
   /**
    * Keeps `answer` as the key's outcome if it is final and the key has none yet; any other answer
-   * is not an outcome, and a later final one never replaces the first. The file is appended
-   * synchronously, before the answer is sent: a crash right after the answer cannot lose it.
+   * is not an outcome, and a later final one never replaces the first. On disk the line is
+   * appended synchronously, before the answer is sent; the index write follows.
    */
   record(request: ValidRequest, answer: Answer): void {
     const final = finalOf(answer);
@@ -97,9 +213,13 @@ export class OutcomeStore {
       currency: request.currency,
       final,
     };
-    this.outcomes.set(request.key, encode(outcome));
-    if (this.file !== undefined) {
-      fs.appendFileSync(this.file, `${JSON.stringify({ key: request.key, ...outcome })}\n`);
+    const encoded = encode(outcome);
+    this.outcomes.set(request.key, encoded);
+    if (this.disk !== undefined) {
+      const line = `${JSON.stringify({ key: request.key, ...outcome })}\n`;
+      fs.appendFileSync(this.disk.file, line);
+      this.disk.size += Buffer.byteLength(line);
+      this.index(request.key, encoded);
     }
     this.produced[final.outcome] += 1;
   }
@@ -109,11 +229,63 @@ export class OutcomeStore {
     return { ...this.produced };
   }
 
-  /** Forgets the outcomes in memory; the file keeps them for the next start. */
-  clear(): void {
+  /**
+   * Forgets the outcomes (the index too) and the counters; the file keeps them, and the next
+   * start indexes them again.
+   */
+  async clear(): Promise<void> {
+    await this.indexed();
     this.outcomes.clear();
     this.produced.confirmed = 0;
     this.produced.rejected = 0;
+    if (this.disk !== undefined) {
+      this.disk.appended.length = 0;
+      this.disk.indexedUpTo = 0;
+      this.disk.followsFile = false;
+      await this.disk.index.clear();
+    }
+  }
+
+  /** Resolves once the index writes under way now are done (failed ones too). */
+  async indexed(): Promise<void> {
+    await Promise.allSettled(this.indexing.values());
+  }
+
+  /** Waits for the index writes under way, records how far it goes, closes it. Idempotent. */
+  async close(): Promise<void> {
+    const disk = this.disk;
+    if (disk === undefined || disk.index.status === 'closed') return;
+    await this.indexed();
+    if (disk.index.status === 'open') {
+      await disk.index.put(INDEXED_UP_TO, String(disk.indexedUpTo)).catch(() => undefined);
+    }
+    await disk.index.close();
+  }
+
+  /**
+   * Writes the key to the index with how far the index goes (as known now: a little behind is
+   * safe, the next start re-reads from there). Until it is written the outcome stays in memory;
+   * a failed write keeps it there for this run (the file has it for the next one).
+   */
+  private index(key: string, encoded: EncodedOutcome): void {
+    const disk = this.disk as OnDisk;
+    const line = { end: disk.size, indexed: false };
+    disk.appended.push(line);
+    const write = disk.index.batch([
+      { type: 'put', key, value: encoded },
+      { type: 'put', key: INDEXED_UP_TO, value: String(disk.indexedUpTo) },
+    ]);
+    this.indexing.set(key, write);
+    write.then(
+      () => {
+        this.indexing.delete(key);
+        line.indexed = true;
+        while (disk.followsFile && disk.appended[0]?.indexed)
+          disk.indexedUpTo = (disk.appended.shift() as typeof line).end;
+        if (!this.holds.has(key)) this.outcomes.delete(key);
+      },
+      () => this.indexing.delete(key),
+    );
   }
 }
 
@@ -126,26 +298,54 @@ function finalOf(answer: Answer): FinalOutcome | undefined {
 }
 
 /**
- * Final outcomes a previous process stored, read a chunk at a time (the file grows with every
- * transaction ever confirmed); a torn last line (a kill mid-append) is ignored.
+ * Creates the file if missing; ends a torn last line (a kill mid-append) so that the next line
+ * appended is a line of its own (the torn one is skipped when read).
  */
-function loadOutcomeStore(file: string): Map<string, EncodedOutcome> {
-  const outcomes = new Map<string, EncodedOutcome>();
+function endLastLine(file: string): void {
+  const fd = fs.openSync(file, 'a+');
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    if (!fs.existsSync(file)) return outcomes;
-    forEachLine(file, (line) => {
-      const outcome = parseLine(line);
-      if (outcome !== undefined && !outcomes.has(outcome.key)) {
-        outcomes.set(outcome.key, encode(outcome.stored));
-      }
-    });
-  } catch (err) {
-    throw new InvalidSimulatorOption(
-      `outcomeStoreFile ${file} cannot be read: ${(err as Error).message}`,
-    );
+    const { size } = fs.fstatSync(fd);
+    const last = Buffer.alloc(1);
+    if (size > 0 && fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) {
+      fs.writeSync(fd, '\n');
+    }
+  } finally {
+    fs.closeSync(fd);
   }
-  return outcomes;
+}
+
+/** Keys per batch while indexing lines at start. */
+const INDEX_BATCH = 1000;
+
+/**
+ * Indexes the file's lines after the offset the index covers (a key already indexed keeps its
+ * outcome: the first one wins) and returns the file's size. A torn last line (a kill mid-append)
+ * is skipped.
+ */
+async function indexFrom(index: OutcomeDb, file: string): Promise<number> {
+  const covered = Number((await index.get(INDEXED_UP_TO)) ?? 0);
+  const size = fs.statSync(file).size;
+  const from = Number.isSafeInteger(covered) && covered <= size ? covered : 0;
+  // Covering nothing of the file (new, a previous version's, or cleared by reset()): the index is
+  // rebuilt from the file, the record, so the first line of a key wins.
+  if (from === 0) await index.clear();
+  let batch = new Map<string, EncodedOutcome>();
+  const flush = async () => {
+    const keys = [...batch.keys()];
+    const stored = keys.length === 0 ? [] : await index.getMany(keys);
+    const fresh = keys.filter((_, i) => stored[i] === undefined);
+    await index.batch(fresh.map((key) => ({ type: 'put', key, value: batch.get(key) ?? '' })));
+    batch = new Map();
+  };
+  for (const line of linesOf(file, from)) {
+    const outcome = parseLine(line);
+    if (outcome === undefined || batch.has(outcome.key)) continue;
+    batch.set(outcome.key, encode(outcome.stored));
+    if (batch.size >= INDEX_BATCH) await flush();
+  }
+  await flush();
+  await index.put(INDEXED_UP_TO, String(size));
+  return size;
 }
 
 function parseLine(line: string): { key: string; stored: StoredOutcome } | undefined {
@@ -162,21 +362,23 @@ function parseLine(line: string): { key: string; stored: StoredOutcome } | undef
   }
 }
 
-/** Calls `onLine` for each line of `file`, reading 1 MiB at a time. */
-function forEachLine(file: string, onLine: (line: string) => void): void {
+/** The lines of `file` from byte `start`, read 1 MiB at a time. */
+function* linesOf(file: string, start: number): Generator<string> {
   const fd = fs.openSync(file, 'r');
+  let position = start;
   try {
     const decoder = new StringDecoder('utf8');
     const buffer = Buffer.alloc(2 ** 20);
     let rest = '';
     for (;;) {
-      const read = fs.readSync(fd, buffer, 0, buffer.length, null);
+      const read = fs.readSync(fd, buffer, 0, buffer.length, position);
       if (read === 0) break;
+      position += read;
       const lines = (rest + decoder.write(buffer.subarray(0, read))).split('\n');
       rest = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
+      yield* lines;
     }
-    onLine(rest + decoder.end());
+    yield rest + decoder.end();
   } finally {
     fs.closeSync(fd);
   }

@@ -33,7 +33,7 @@ export interface ProviderSimulator {
   /** The step for unscripted fresh calls (undefined: the knobs decide). */
   setDefault(step: DefaultStep | undefined): void;
   /** The stored final outcome of a key, if any. */
-  finalOutcome(idempotencyKey: string): FinalOutcome | undefined;
+  finalOutcome(idempotencyKey: string): Promise<FinalOutcome | undefined>;
   /** Changes knobs from now on (validated like at start; stored outcomes stay). */
   configure(knobs: ProviderSimulatorKnobs): void;
   /** The knobs now (latency, rates, seed). */
@@ -45,15 +45,15 @@ export interface ProviderSimulator {
    * (nothing changed) for a bad update. Resolves once the server listens or refuses as they say.
    */
   setModes(update: ProviderModesUpdate): Promise<ProviderModeState>;
-  /** Forgets calls, counters, stored outcomes, scripts and the default step. */
-  reset(): void;
+  /** Forgets calls, counters, stored outcomes (until a restart reads their file), scripts and the default step. */
+  reset(): Promise<void>;
   /**
    * true: stops listening and closes every open connection, so calls fail with ECONNREFUSED (the
    * provider is down); false: listens again on the same port, unless a `refuse` outage window is
    * active (it listens again when that ends). Stored outcomes stay.
    */
   refuseConnections(refuse: boolean): Promise<void>;
-  /** Closes every connection (held ones too), then the call log. Idempotent. */
+  /** Closes every connection (held ones too), then the call log and the outcome store. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -87,13 +87,13 @@ export async function startProviderSimulator(
   const callLog = await CallLog.open(settings.callLogFile, settings.recordCalls);
   let outcomes: OutcomeStore;
   try {
-    outcomes = new OutcomeStore(settings.outcomeStoreFile);
+    outcomes = await OutcomeStore.open(settings.outcomeStoreFile);
   } catch (err) {
     await callLog.close().catch(() => undefined);
     throw err;
   }
   const decisions = new ProviderDecisions(settings, outcomes, faultModes);
-  const http = new ProviderHttpLayer(settings.apiKey, () => settings, decisions, callLog);
+  const http = new ProviderHttpLayer(settings.apiKey, () => settings, decisions, outcomes, callLog);
   const server = createServer(http.onRequest);
   // Keep-alive friendly: idle connections outlive the client's own pool timeout (undici: 4 s).
   server.keepAliveTimeout = 10_000;
@@ -103,6 +103,7 @@ export async function startProviderSimulator(
     listener = await listenOnLoopback(server, settings.port);
   } catch (err) {
     await callLog.close().catch(() => undefined);
+    await outcomes.close().catch(() => undefined);
     throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
       ? new InvalidSimulatorOption(`port ${settings.port} is already in use on ${LOOPBACK_HOST}`)
       : err;
@@ -168,6 +169,7 @@ export async function startProviderSimulator(
         apiKey: options.apiKey,
         port: options.port,
         callLogFile: options.callLogFile,
+        outcomeStoreFile: options.outcomeStoreFile,
         recordCalls: options.recordCalls,
       };
       settings = resolveSimulatorOptions(next);
@@ -188,9 +190,9 @@ export async function startProviderSimulator(
       await follow();
       return modeState();
     },
-    reset: () => {
-      decisions.reset();
+    reset: async () => {
       callLog.reset();
+      await decisions.reset();
     },
     refuseConnections: async (refuse) => {
       refusedByCaller = refuse;
@@ -204,7 +206,11 @@ export async function startProviderSimulator(
         callLog.stopWriting();
         http.releaseHeld();
         await listener.close();
-        await callLog.close();
+        try {
+          await callLog.close();
+        } finally {
+          await outcomes.close();
+        }
       })();
       return stopping;
     },

@@ -590,6 +590,24 @@ describe('script hook', () => {
 });
 
 describe('call records and the call log', () => {
+  test('an answer is sent only once its line is in the call log (a crash cannot lose the record of an answer seen)', async () => {
+    const file = path.join(tmp, 'logs', 'ordered.jsonl');
+    const sim = await simulator({ callLogFile: file, seed: 5, transientErrorRate: 0.3 });
+    const ids = Array.from({ length: 40 }, (_, i) => `tx-ordered-${i}`);
+    // Concurrent calls, so lines queue behind each other in the stream.
+    await Promise.all(
+      ids.map(async (id) => {
+        const answer = await raw(sim, id);
+        const logged = fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes(`"${id}"`));
+        expect(logged.length).toBeGreaterThanOrEqual(1);
+        expect(JSON.parse(logged[0])).toMatchObject({ idempotencyKey: id, status: answer.status });
+      }),
+    );
+  });
+
   test('every call is recorded with its fields, and appended to the JSONL log', async () => {
     const file = path.join(tmp, 'logs', 'nested', 'calls.jsonl');
     const first = await simulator({ callLogFile: file, seed: 2 });

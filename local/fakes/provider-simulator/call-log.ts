@@ -51,12 +51,11 @@ export class CallLog {
     if (this.recordCalls) this.recorded.push(call as SimulatedCall);
   }
 
-  /** A call was answered (or given up on): count it and log it. */
   /**
-   * Counts the call and appends it to the file. Resolves once the line is written (at once
-   * without a file; never rejects: a failed write is kept for close()), so the HTTP layer sends an
-   * answer only after its record: a crash cannot lose the record of an answer the caller saw.
-   * Asynchronous and batched by the stream: no per-request sync I/O.
+   * A call was answered (or given up on): counts it and appends it to the file. Resolves once the
+   * line is written (at once without a file; never rejects: a failed write is kept for close()),
+   * so the HTTP layer sends an answer only after its record: a crash cannot lose the record of an
+   * answer the caller saw. Asynchronous and batched by the stream: no per-request sync I/O.
    */
   answered(call: CallDraft): Promise<void> {
     this.counts[call.outcome as CallOutcome] += 1;

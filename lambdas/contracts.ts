@@ -233,7 +233,8 @@ export interface Page {
 }
 /**
  * Where page manifests live in their bucket (`<prefix><runId>/page-<n>.json`): FetchPage writes
- * under it, and the stack grants and expires exactly this prefix.
+ * under it, and the stack limits FetchPage's writes and the expiry rule to this prefix (the
+ * state machine's ItemReader may read the whole bucket).
  */
 export const MANIFEST_PREFIX = 'runs/';
 

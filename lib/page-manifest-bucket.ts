@@ -11,6 +11,9 @@ export interface PageManifestBucketProps {
   readonly encryptionKey?: kms.IKey;
 }
 
+/** What FetchPage does to manifests (granted to it, and admitted by the VPC's S3 endpoint). */
+export const MANIFEST_WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject'] as const;
+
 /**
  * The page manifests (docs/architecture.md §3): FetchPage writes each page's ids here and the
  * Distributed Map's ItemReader reads them, so a page is not bound by the 256 KiB state limit.
@@ -18,9 +21,6 @@ export interface PageManifestBucketProps {
  * run left behind after a day. Private, TLS only, encrypted, no versions (a manifest is rewritten
  * only by a retried FetchPage of the same page).
  */
-/** What FetchPage does to manifests (granted to it, and admitted by the VPC's S3 endpoint). */
-export const MANIFEST_WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject'] as const;
-
 export class PageManifestBucket extends s3.Bucket {
   /** The manifests: the objects under {@link MANIFEST_PREFIX}. */
   get manifestObjectsArn(): string {
@@ -68,8 +68,7 @@ export class PageManifestBucket extends s3.Bucket {
     if (grantee.role) {
       Validations.of(grantee.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.logicalId()}.Arn>/${MANIFEST_PREFIX}*]`,
-        reason:
-          'FetchPage names each manifest at run time (runs/<runId>/page-<n>.json); the grant is PutObject and DeleteObject under the manifest prefix of this one bucket.',
+        reason: `FetchPage names each manifest at run time (${MANIFEST_PREFIX}<runId>/page-<n>.json); the grant is PutObject and DeleteObject under the manifest prefix of this one bucket.`,
       });
     }
   }

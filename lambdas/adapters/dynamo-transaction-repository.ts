@@ -220,7 +220,7 @@ export class DynamoTransactionRepository implements TransactionRepository {
     // KEYS_ONLY: each item is exactly its key (id, pendingShard, createdAt), all strings.
     const items = (response.Items ?? []).map((item) => {
       const key = stringKey(item);
-      return { id: key.id, createdAt: key.createdAt, key };
+      return { id: key.id, createdAt: key.createdAt };
     });
     const lastKey = response.LastEvaluatedKey;
     return lastKey === undefined ? { items } : { items, lastKey: stringKey(lastKey) };

@@ -15,8 +15,6 @@ export type RawTransaction = Record<string, unknown>;
 export interface PendingItem {
   id: string;
   createdAt: string;
-  /** The item's index key (id, pendingShard, createdAt): a cursor may stop right after it. */
-  key: Record<string, string>;
 }
 
 export interface PendingPage {

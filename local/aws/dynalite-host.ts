@@ -19,6 +19,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { listenOnLoopback, LOOPBACK_HOST, type LoopbackListener } from '../http/loopback-server';
+import { LEVELDB_FEWEST_OPEN_FILES } from './leveldb';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
@@ -108,7 +109,7 @@ export interface LevelOptions {
  * as it grew. 74 open files (the fewest LevelDB allows: 64 tables and 10 others) bound that part to
  * about 130 MB at any backlog (docs/performance.md, Memory of a local run).
  */
-export const STORE_LEVEL_OPTIONS: LevelOptions = { maxOpenFiles: 74 };
+export const STORE_LEVEL_OPTIONS: LevelOptions = { maxOpenFiles: LEVELDB_FEWEST_OPEN_FILES };
 
 export interface DynaliteHost {
   /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB`. */

@@ -18,7 +18,7 @@ import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { listenOnLoopback, readBodyBytes, RequestBodyTooLarge } from '../http/loopback-server';
 
 /** Largest object accepted: a manifest of a page of ids is a few MB. */
-export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
+const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
 
 export interface S3EndpointOptions {
   /** Loopback port. @default 0 (a free port) */

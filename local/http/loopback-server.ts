@@ -1,5 +1,5 @@
 /**
- * The HTTP plumbing every local server shares (the Step Functions and Secrets Manager endpoints,
+ * The HTTP plumbing every local server shares (the Step Functions, Secrets Manager and S3 endpoints,
  * the provider simulator, the store fault proxy, dynalite's host): reading a request body under a
  * size cap, and listening on loopback with a close that does not wait for keep-alive connections.
  *

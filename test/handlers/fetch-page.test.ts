@@ -13,6 +13,7 @@ import { pendingShardFor } from '../../lambdas/domain/pending-shard';
 import { emptyBatchResult } from '../../lambdas/domain/totals';
 import {
   getRunsItem,
+  getTransaction,
   handlerEnv,
   lambdaContext,
   loadHandler,
@@ -430,6 +431,11 @@ describe("fetch-page: a page's ids travel in its S3 manifest, not in the state",
     await expect(brokenFetch(state, lambdaContext())).rejects.toMatchObject({
       name: ERROR.SystemicFault,
       message: expect.stringMatching(/S3 PutObject of s3:\/\/no-such-bucket\/runs\/.*NoSuchBucket/),
+    });
+    // Nothing was confirmed: the transaction is still PENDING, untouched.
+    expect(await getTransaction(longStore, 's3-down-1')).toMatchObject({
+      status: 'PENDING',
+      attempts: 0,
     });
     await longFinish(
       { run: state.run, totals: state.totals, executionArn: state.executionArn, outcome: 'FAILED' },

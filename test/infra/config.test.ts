@@ -366,8 +366,9 @@ describe('derived settings', () => {
 
   it('pageSize unset: pageWaves waves of a batch for every child slot, at most 400 batches and 100,000 ids', () => {
     expect(dev.pageWaves).toBe(8);
-    expect(dev.pageSize).toBe(dev.maxConcurrency * dev.batchSize * dev.pageWaves);
-    expect(prod.pageSize).toBe(prod.maxConcurrency * prod.batchSize * prod.pageWaves);
+    // dev: 20 children × 50 × 8 waves; prod: 10 children × 500 × 8 waves.
+    expect(dev.pageSize).toBe(8_000);
+    expect(prod.pageSize).toBe(40_000);
     expect(loaded({ maxConcurrency: 4, batchSize: 10 }).pageSize).toBe(320);
     expect(loaded({ maxConcurrency: 4, batchSize: 10, pageWaves: 1 }).pageSize).toBe(40);
     // 100 × 50 × 8 = 40,000 ids would be 800 batches: capped at 400.

@@ -169,7 +169,7 @@ describe('Lambda functions', () => {
       [ENV.PENDING_INDEX]: 'pending-by-shard',
       [ENV.RUNS_TABLE]: { Ref: id.runs },
       [ENV.SHARD_COUNT]: '16',
-      [ENV.PAGE_SIZE]: String(dev.maxConcurrency * dev.batchSize * dev.pageWaves),
+      [ENV.PAGE_SIZE]: '8000', // 20 children × batches of 50 × 8 waves
       [ENV.MAX_PAGES_PER_EXECUTION]: '50',
       [ENV.LOCK_LEASE_SECONDS]: '3600',
       [ENV.MANIFEST_BUCKET]: { Ref: logicalIdOf(stack.manifestBucket) },

@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { ClassicLevel } from 'classic-level';
+import { LEVELDB_FEWEST_OPEN_FILES } from '../../aws/leveldb';
 import type { Answer } from './answers';
 import { InvalidSimulatorOption } from './options';
 import type { ValidRequest } from './request';
@@ -43,14 +44,14 @@ export interface StoredOutcome {
  * filled up only past ~30,000 outcomes, and so grew a run's memory by 8 MB between 10,000 and
  * 100,000 transactions.
  */
-export const OUTCOME_INDEX_OPTIONS = {
-  maxOpenFiles: 74,
+const OUTCOME_INDEX_OPTIONS = {
+  maxOpenFiles: LEVELDB_FEWEST_OPEN_FILES,
   maxFileSize: 2 ** 20,
   writeBufferSize: 2 ** 20,
 } as const;
 
 /** The index of an outcome file. */
-export const outcomeIndexDir = (file: string) => `${file}.index`;
+const outcomeIndexDir = (file: string) => `${file}.index`;
 
 /**
  * The index's own entry: the length of the file's prefix whose every line is indexed. Outcome
@@ -287,11 +288,13 @@ export class OutcomeStore {
       () => {
         this.indexing.delete(key);
         line.indexed = true;
-        while (disk.followsFile && disk.appended[0]?.indexed)
+        while (disk.followsFile && disk.appended[0]?.indexed) {
           disk.indexedUpTo = (disk.appended.shift() as typeof line).end;
+        }
         if (!this.holds.has(key)) this.outcomes.delete(key);
       },
-      () => this.indexing.delete(key),
+      // Left in `indexing`: the outcome stays in memory for this run, the file has it for the next.
+      () => undefined,
     );
   }
 }

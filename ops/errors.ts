@@ -5,7 +5,7 @@
 import { ERROR } from '../lambdas/contracts';
 import { errorParts } from '../lambdas/domain/errors';
 
-class NamedError extends Error {
+export class NamedError extends Error {
   constructor(name: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = name;

@@ -10,6 +10,7 @@
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DOCTOR_TIMEOUT_SECONDS, doctorCommand } from './commands/doctor';
 import { DEFAULT_FAILED_LIMIT, failedCommand } from './commands/failed';
+import { importCommand, type ImportOptions, prepareImport } from './commands/import';
 import { pendingCommand } from './commands/pending';
 import { requeueCommand, checkRequeueOptions } from './commands/requeue';
 import { runsCommand } from './commands/runs';
@@ -17,6 +18,8 @@ import { SCHEDULE_ACTIONS, scheduleCommand, type ScheduleAction } from './comman
 import { prepareStart, startCommand, type StartOptions } from './commands/start';
 import { statusCommand } from './commands/status';
 import { integer } from '../cli/arg-parsers';
+import { IMPORT_FORMATS } from './import/source';
+import { MAX_AMOUNT_SCALE } from './import/mapping';
 import { formatError, isUsageError } from './errors';
 import { type Io, LIST_ROWS, processIo, widthOf } from '../cli/io';
 import type { NetworkProbe } from './doctor/probes';
@@ -329,6 +332,60 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
           });
         },
       ),
+    );
+
+  program
+    .command('import')
+    .description(
+      "import an old database's export (CSV or JSON Lines) as new PENDING transactions: conditional writes (never overwrites), safe to run again; a report file lists every row not imported",
+    )
+    .argument('<file>', 'the export: .csv (with a header row) or .jsonl, UTF-8')
+    .addOption(
+      new Option('--format <format>', 'csv | jsonl (default: from the extension)').choices(
+        IMPORT_FORMATS,
+      ),
+    )
+    .option(
+      '--map <FIELD=COLUMN,...>',
+      "the export's column of a field (id, amount, currency, createdAt, status); repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--mapping <file>', 'a JSON mapping file: {columns, pendingStatuses, amountScale}')
+    .option(
+      '--pending-status <values>',
+      'comma-separated status values that mean pending (default: PENDING; case is ignored)',
+    )
+    .addOption(
+      new Option(
+        '--amount-scale <digits>',
+        `decimal places of the export's amounts (2: 12.34 is 1234 minor units; default 0)`,
+      ).argParser(integer('--amount-scale', 0, MAX_AMOUNT_SCALE)),
+    )
+    .option('--report <file>', 'where the report goes (default: <file name>.import-report.csv)')
+    .option('--dry-run', 'read, check and compare with the table; write nothing')
+    .option('--accept-rejects', 'exit 0 even when rows were rejected (conflicts still exit 1)')
+    .addOption(
+      new Option('--rate <rows>', 'rows written per second at most (default: no limit)').argParser(
+        integer('--rate', 1, 1_000_000),
+      ),
+    )
+    .addOption(
+      new Option('--concurrency <n>', 'writes of up to 100 rows in flight (1..64)')
+        .argParser(integer('--concurrency', 1, 64))
+        .default(4),
+    )
+    .option('--no-progress', 'no progress lines on stderr')
+    .action(
+      txcAction(async (file: string, options: ImportOptions, command: Command) => {
+        const prepared = prepareImport(file, options);
+        const c = contextOf(command);
+        return importCommand(await c.target(), prepared, options, {
+          io,
+          json: c.json,
+          txc: c.txc,
+          width: c.width,
+        });
+      }),
     );
 
   program

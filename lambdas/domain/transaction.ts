@@ -100,21 +100,29 @@ export type Transaction = z.infer<typeof transactionSchema>;
 
 export type ParseTransactionResult = { ok: true; tx: Transaction } | { ok: false; reason: string };
 
+/** What is wrong with a record: the first field at fault and what is wrong with it. */
+export interface RecordIssue {
+  /** The attribute's name, or `record` for the record as a whole. */
+  readonly field: string;
+  readonly message: string;
+}
+
 /**
- * Validate a stored record. A malformed record becomes FAILED with the returned reason
- * (`INVALID_RECORD: <field>: <what is wrong>`, docs/architecture.md §4 invariant 5) instead of
- * poisoning its batch.
+ * Checks a record against the transaction schema; the first issue, or the transaction. The one
+ * check behind parseTransaction (handlers), newPendingTransaction (writers) and `txc import`.
  */
-export function parseTransaction(raw: unknown): ParseTransactionResult {
+export function checkTransaction(
+  raw: unknown,
+): { ok: true; tx: Transaction } | { ok: false; issue: RecordIssue } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, reason: 'INVALID_RECORD: record: must be an object' };
+    return { ok: false, issue: { field: 'record', message: 'must be an object' } };
   }
   // Any string attribute, known or not, counts: an oversize record is rejected as a whole.
   for (const [field, value] of Object.entries(raw)) {
     if (typeof value === 'string' && value.length > MAX_STRING_ATTRIBUTE_LENGTH) {
       return {
         ok: false,
-        reason: `INVALID_RECORD: ${field}: oversize (more than ${MAX_STRING_ATTRIBUTE_LENGTH} characters)`,
+        issue: { field, message: `oversize (more than ${MAX_STRING_ATTRIBUTE_LENGTH} characters)` },
       };
     }
   }
@@ -122,5 +130,16 @@ export function parseTransaction(raw: unknown): ParseTransactionResult {
   if (parsed.success) return { ok: true, tx: parsed.data };
   const issue = parsed.error.issues[0];
   const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'record';
-  return { ok: false, reason: `INVALID_RECORD: ${field}: ${issue.message}` };
+  return { ok: false, issue: { field, message: issue.message } };
+}
+
+/**
+ * Validate a stored record. A malformed record becomes FAILED with the returned reason
+ * (`INVALID_RECORD: <field>: <what is wrong>`, docs/architecture.md §4 invariant 5) instead of
+ * poisoning its batch.
+ */
+export function parseTransaction(raw: unknown): ParseTransactionResult {
+  const checked = checkTransaction(raw);
+  if (checked.ok) return checked;
+  return { ok: false, reason: `INVALID_RECORD: ${checked.issue.field}: ${checked.issue.message}` };
 }

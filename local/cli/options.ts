@@ -16,6 +16,8 @@ import {
 
 export interface LocalRunOptions extends ProviderFlags {
   transactions: number;
+  /** Seed from this export (CSV or JSON Lines, txconfirm's column names) instead of demo transactions. */
+  import?: string;
   dataDir?: string;
   json: boolean;
   schedule: boolean;
@@ -184,6 +186,12 @@ export function buildCommand(): Command {
       new Option('--transactions <n>', 'demo PENDING transactions to seed (0 seeds nothing)')
         .argParser(integer('--transactions', 0, MAX_TRANSACTIONS))
         .default(DEFAULT_TRANSACTIONS),
+    )
+    .addOption(
+      new Option(
+        '--import <file>',
+        'seed from this export instead (CSV or JSON Lines with id, amount, currency, createdAt, status; as `txc import`)',
+      ).conflicts('transactions'),
     )
     .option(
       '--data-dir <dir>',

@@ -8,6 +8,7 @@ import type { BatchResult } from '../../lambdas/contracts';
 import { sumOfOutcomes } from '../../lambdas/domain/totals';
 import { txcCommand } from '../../ops/target-spec';
 import { type LocalRunOptions, providerKnobs, providerModes } from './options';
+import { importIntoRuntime } from '../runtime/import-file';
 import { localEndpoint } from './endpoint';
 import { StatusLine } from './status-line';
 import {
@@ -101,16 +102,28 @@ export async function runLocal(options: LocalRunOptions): Promise<number> {
   }
 }
 
-/** Seeds the demo transactions with the status line counting. */
-async function seed(runtime: LocalRuntime, { options, status }: RunContext): Promise<void> {
-  if (options.transactions > 0) {
+/**
+ * Seeds the store: the demo transactions, or the rows of `--import FILE`, with the status line
+ * counting. Returns how many were written.
+ */
+async function seed(runtime: LocalRuntime, { options, status }: RunContext): Promise<number> {
+  let seeded = 0;
+  if (options.import !== undefined) {
+    status.phase(`importing ${options.import}`);
+    const summary = await importIntoRuntime(runtime, options.import, (read) =>
+      status.progress(`${read.toLocaleString('en-US')} rows`),
+    );
+    seeded = summary.imported;
+  } else if (options.transactions > 0) {
     const total = options.transactions.toLocaleString('en-US');
     status.phase(`seeding ${total} demo transactions`);
     await runtime.seedTransactions(options.transactions, new Date(), (written) =>
       status.progress(`${written.toLocaleString('en-US')}/${total}`),
     );
+    seeded = options.transactions;
   }
   status.done();
+  return seeded;
 }
 
 async function runOnce(
@@ -119,7 +132,7 @@ async function runOnce(
   progress: Progress,
 ): Promise<number> {
   const { options } = context;
-  await seed(runtime, context);
+  const seeded = await seed(runtime, context);
   const before = await runtime.storeCounts();
   // The fault modes' windows count from here: the run starting.
   await runtime.provider.setModes(providerModes(options));
@@ -143,7 +156,7 @@ async function runOnce(
   try {
     const outcome = await runtime.waitForRun(execution.executionArn);
     progress.stop();
-    const report = await buildReport(runtime, outcome, options.transactions, Date.now() - started);
+    const report = await buildReport(runtime, outcome, seeded, Date.now() - started);
     printReport(report, options.json);
     if (interrupted) return 130;
     return report.status === 'SUCCEEDED' || report.status === 'SKIPPED' ? 0 : 1;

@@ -32,6 +32,7 @@ import { startSfnEndpoint } from '../aws/sfn-endpoint';
 import { providerState } from '../aws/sfn-endpoint/txconfirm-routes';
 import { UsageError } from '../../ops/errors';
 import { boundHeapGrowth } from '../runtime/heap-growth';
+import { importIntoRuntime } from '../runtime/import-file';
 
 export { DEFAULT_LOCAL_ENDPOINT_PORT } from './endpoint';
 
@@ -44,6 +45,8 @@ export interface ServeOptions {
   readonly schedule: boolean;
   /** Demo PENDING transactions to seed at start. */
   readonly transactions: number;
+  /** Seed from this export instead (local/runtime/import-file.ts). */
+  readonly importFile?: string;
   readonly provider: ReturnType<typeof providerKnobs>;
   /** Fault modes from the start (windows count from when the endpoint is up). */
   readonly providerModes?: ProviderModesUpdate;
@@ -83,12 +86,20 @@ export async function serveLocal(options: ServeOptions): Promise<Served> {
   });
   let scheduler: LocalScheduler | undefined;
   try {
-    if (options.transactions > 0) {
+    let seeded = 0;
+    if (options.importFile !== undefined) {
+      status.phase(`importing ${options.importFile}`);
+      const summary = await importIntoRuntime(runtime, options.importFile, (read) =>
+        status.progress(`${read.toLocaleString('en-US')} rows`),
+      );
+      seeded = summary.imported;
+    } else if (options.transactions > 0) {
       const total = options.transactions.toLocaleString('en-US');
       status.phase(`seeding ${total} demo transactions`);
       await runtime.seedTransactions(options.transactions, new Date(), (written) =>
         status.progress(`${written.toLocaleString('en-US')}/${total}`),
       );
+      seeded = options.transactions;
     }
     const stateFile =
       runtime.dataDir === undefined ? undefined : path.join(runtime.dataDir, SCHEDULE_STATE_FILE);
@@ -129,7 +140,7 @@ export async function serveLocal(options: ServeOptions): Promise<Served> {
       restart: runtime.restart.reopened ? restartJson(runtime.restart) : null,
       handlerLogs: runtime.logFile,
       logsRemovedOnExit: runtime.logsRemovedOnClose,
-      seeded: options.transactions,
+      seeded,
     };
     if (options.json) {
       options.out(`${JSON.stringify(info)}\n`);
@@ -152,7 +163,7 @@ export async function serveLocal(options: ServeOptions): Promise<Served> {
           `  data dir:                ${info.dataDir ?? 'none (in memory)'}`,
           ...restart.map((line) => `  restart:                 ${line.replace(/^restart: /, '')}`),
           `  handler logs:            ${info.handlerLogs}${info.logsRemovedOnExit ? ' (removed on exit; --keep-logs keeps them)' : ''}`,
-          `  seeded:                  ${info.seeded} demo transactions`,
+          `  seeded:                  ${info.seeded} ${options.importFile === undefined ? 'demo transactions' : `transactions from ${options.importFile}`}`,
           '',
           'Try:',
           `  ${txcCommand(['start', '--wait'], local)}`,
@@ -186,6 +197,7 @@ interface ServeFlags extends ProviderFlags {
   dataDir?: string;
   schedule: boolean;
   transactions: number;
+  import?: string;
   providerDown?: boolean;
   keepLogs?: boolean;
 }
@@ -220,6 +232,12 @@ export function localServeSubcommand(
         .argParser(integer('--transactions', 0, 1_000_000))
         .default(0),
     )
+    .addOption(
+      new Option(
+        '--import <file>',
+        'seed from this export instead (CSV or JSON Lines with id, amount, currency, createdAt, status; for other column names use `txc import --local` once it serves)',
+      ).conflicts('transactions'),
+    )
     .option(
       '--provider-down',
       'the simulated provider refuses connections from the start, until `txc local provider recover` (rehearse an outage; txc doctor fails its provider check)',
@@ -240,6 +258,7 @@ export function localServeSubcommand(
           dataDir: o.dataDir,
           schedule: o.schedule,
           transactions: o.transactions,
+          ...(o.import === undefined ? {} : { importFile: o.import }),
           provider: providerKnobs(o),
           providerModes: providerModes(o),
           providerDown: o.providerDown === true,

@@ -1,7 +1,7 @@
 /**
  * Demo PENDING transactions for `npm start` and `txc local serve`, written as an upstream writer
- * must write them: status PENDING, integer minor units, `createdAt` before the run's cutoff and
- * `pendingShard` from the domain's own hash.
+ * must write them (lambdas/domain/new-pending.ts newPendingTransaction), `createdAt` before the
+ * run's cutoff.
  *
  * Ids are `demo-<seed>-<number>` (7 digits, from 0000001): deterministic per seed, so that the
  * simulator, whose draws are a function of (seed, id, attempt), gives the same outcome to the same
@@ -14,7 +14,7 @@ import {
   type DynamoDBDocumentClient,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
-import { pendingShardFor } from '../../lambdas/domain/pending-shard';
+import { newPendingTransaction } from '../../lambdas/domain/new-pending';
 
 const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'JPY'];
 /** BatchWriteItem's limit. */
@@ -84,17 +84,16 @@ export async function seedDemoTransactions(
   // held in memory at once (docs/performance.md, "Memory of a local run").
   const item = (i: number) => {
     const number = firstNumber + i;
-    const id = demoTransactionId(seed, number);
-    return {
-      id,
-      status: 'PENDING',
-      amount: 100 + ((number * 7919) % 99_900),
-      currency: CURRENCIES[number % CURRENCIES.length],
-      // Created before the run starts (the run's cutoff is its start time).
-      createdAt: new Date(now.getTime() - 1000 - ((count - i) % 3_600_000)).toISOString(),
-      attempts: 0,
-      pendingShard: pendingShardFor(id, shardCount),
-    };
+    return newPendingTransaction(
+      {
+        id: demoTransactionId(seed, number),
+        amount: 100 + ((number * 7919) % 99_900),
+        currency: CURRENCIES[number % CURRENCIES.length],
+        // Created before the run starts (the run's cutoff is its start time).
+        createdAt: new Date(now.getTime() - 1000 - ((count - i) % 3_600_000)),
+      },
+      { shardCount },
+    );
   };
   let written = 0;
   let next = 0;

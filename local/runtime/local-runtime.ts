@@ -306,6 +306,11 @@ export class LocalRuntime {
     return runtime;
   }
 
+  /** The pending index's shard count, as the stack gives it to the functions. */
+  get shardCount(): number {
+    return Number(mergedFunctionEnvironment(this.stack)[ENV.SHARD_COUNT]);
+  }
+
   /**
    * Writes `count` PENDING demo transactions (as an upstream writer would: with pendingShard),
    * ids `demo-<seed>-<number>` continuing after those already in the store.
@@ -315,7 +320,7 @@ export class LocalRuntime {
     now = new Date(),
     onProgress?: (written: number) => void,
   ): Promise<string[]> {
-    const shardCount = Number(mergedFunctionEnvironment(this.stack)[ENV.SHARD_COUNT]);
+    const { shardCount } = this;
     const table = this.stack.tableNames.transactions;
     const firstNumber = this.nextDemo ?? (await nextDemoNumber(this.ddb, table, this.seed));
     this.nextDemo = firstNumber + count;

@@ -41,7 +41,7 @@ export async function importIntoRuntime(
   }
   if (summary.rejected > 0 || summary.conflict > 0) {
     throw new ImportIncomplete(
-      `${file}: ${summary.rejected.toLocaleString('en-US')} rows rejected and ${summary.conflict.toLocaleString('en-US')} in conflict (listed in ${summary.report}); nothing was run — fix the file, or import it with \`npm run txc -- import ${file} --local --accept-rejects\` against \`npm run txc -- local serve\``,
+      `${file}: ${summary.rejected.toLocaleString('en-US')} rejected and ${summary.conflict.toLocaleString('en-US')} in conflict of ${summary.read.toLocaleString('en-US')} rows (listed in ${summary.report}); nothing was run — fix the file, or import it with \`npm run txc -- import ${file} --local --accept-rejects\` against \`npm run txc -- local serve\``,
       summary,
     );
   }

@@ -8,7 +8,7 @@ import type { BatchResult } from '../../lambdas/contracts';
 import { sumOfOutcomes } from '../../lambdas/domain/totals';
 import { txcCommand } from '../../ops/target-spec';
 import { type LocalRunOptions, providerKnobs, providerModes } from './options';
-import { importIntoRuntime } from '../runtime/import-file';
+import { seedStore } from './seed';
 import { localEndpoint } from './endpoint';
 import { StatusLine } from './status-line';
 import {
@@ -102,26 +102,16 @@ export async function runLocal(options: LocalRunOptions): Promise<number> {
   }
 }
 
-/**
- * Seeds the store: the demo transactions, or the rows of `--import FILE`, with the status line
- * counting. Returns how many were written.
- */
+/** Seeds the store (demo transactions or `--import FILE`); returns how many were written. */
 async function seed(runtime: LocalRuntime, { options, status }: RunContext): Promise<number> {
-  let seeded = 0;
-  if (options.import !== undefined) {
-    status.phase(`importing ${options.import}`);
-    const summary = await importIntoRuntime(runtime, options.import, (read) =>
-      status.progress(`${read.toLocaleString('en-US')} rows`),
-    );
-    seeded = summary.imported;
-  } else if (options.transactions > 0) {
-    const total = options.transactions.toLocaleString('en-US');
-    status.phase(`seeding ${total} demo transactions`);
-    await runtime.seedTransactions(options.transactions, new Date(), (written) =>
-      status.progress(`${written.toLocaleString('en-US')}/${total}`),
-    );
-    seeded = options.transactions;
-  }
+  const seeded = await seedStore(
+    runtime,
+    {
+      transactions: options.transactions,
+      ...(options.import === undefined ? {} : { importFile: options.import }),
+    },
+    status,
+  );
   status.done();
   return seeded;
 }

@@ -32,7 +32,7 @@ import { startSfnEndpoint } from '../aws/sfn-endpoint';
 import { providerState } from '../aws/sfn-endpoint/txconfirm-routes';
 import { UsageError } from '../../ops/errors';
 import { boundHeapGrowth } from '../runtime/heap-growth';
-import { importIntoRuntime } from '../runtime/import-file';
+import { seedStore } from './seed';
 
 export { DEFAULT_LOCAL_ENDPOINT_PORT } from './endpoint';
 
@@ -86,21 +86,7 @@ export async function serveLocal(options: ServeOptions): Promise<Served> {
   });
   let scheduler: LocalScheduler | undefined;
   try {
-    let seeded = 0;
-    if (options.importFile !== undefined) {
-      status.phase(`importing ${options.importFile}`);
-      const summary = await importIntoRuntime(runtime, options.importFile, (read) =>
-        status.progress(`${read.toLocaleString('en-US')} rows`),
-      );
-      seeded = summary.imported;
-    } else if (options.transactions > 0) {
-      const total = options.transactions.toLocaleString('en-US');
-      status.phase(`seeding ${total} demo transactions`);
-      await runtime.seedTransactions(options.transactions, new Date(), (written) =>
-        status.progress(`${written.toLocaleString('en-US')}/${total}`),
-      );
-      seeded = options.transactions;
-    }
+    const seeded = await seedStore(runtime, options, status);
     const stateFile =
       runtime.dataDir === undefined ? undefined : path.join(runtime.dataDir, SCHEDULE_STATE_FILE);
     scheduler = options.schedule ? new LocalScheduler(runtime, { stateFile }) : undefined;

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the store's ceiling, the cron-script baseline and the workflow, measured on this
  * machine in child processes of this one (each measurement in its own process, so its peak RSS is
- * its own), repeated `--runs` times; the medians go to a table and to bench/results/*.json.
+ * its own), repeated `--runs` times; the medians go to a table and to bench/results/*.json. Then
+ * the scale part (bench/scale.ts) and the import part (bench/import.ts), each once.
  *
  * Not part of `npm test`: figures are measured here, never asserted as timings.
  */
@@ -12,6 +13,7 @@ import * as path from 'node:path';
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
 import { integer } from '../cli/arg-parsers';
+import { IMPORT_BASE, type ImportResult, measureImportPart, renderImport } from './import';
 import type { Measurement, MeasurementKind } from './measure';
 import { measureScale, type ScalePoint } from './scale';
 import { median } from './stats';
@@ -27,9 +29,29 @@ export interface BenchOptions {
   baselineSeconds: number;
   /** The large backlog of the scale part (0: skip it); the small one is SCALE_BASE. */
   scale: number;
-  /** Only the scale part. */
+  /** Only the scale part (with --import-only: the scale and the import parts). */
   scaleOnly: boolean;
+  /** The import part (`--no-import` skips it). */
+  import: boolean;
+  /** The large file of the import part (0: skip it); the small one is IMPORT_BASE rows. */
+  importLarge: number;
+  /** Only the import part (with --scale-only: the scale and the import parts). */
+  importOnly: boolean;
   out: string;
+}
+
+/** The parts a bench run measures: --scale-only and --import-only select theirs. */
+export function partsOf(options: Omit<BenchOptions, 'out'>): {
+  main: boolean;
+  scale: boolean;
+  import: boolean;
+} {
+  const only = options.scaleOnly || options.importOnly;
+  return {
+    main: !only,
+    scale: options.scale > 0 && (!only || options.scaleOnly),
+    import: options.import && (!only || options.importOnly),
+  };
 }
 
 /** The small backlog the scale part compares the large one with. */
@@ -41,6 +63,8 @@ export const TARGETS = {
   latencyHiding: 0.9,
   rssGrowth: 1.15,
   throughputAtScale: 0.9,
+  importToBatchWrite: 0.8,
+  importRssGrowth: 1.15,
 } as const;
 
 /** `npm start --data-dir` at SCALE_BASE and at --scale transactions. */
@@ -72,6 +96,7 @@ export interface BenchResult {
   baseline: Record<string, Summary>;
   workflow: Record<string, Summary>;
   scale: ScaleResult | null;
+  import: ImportResult | null;
   ratios: {
     /** Workflow at 0 ms over the single-write ceiling (target >= 0.8). */
     workflowToCeiling: number | null;
@@ -85,6 +110,10 @@ export interface BenchResult {
     throughputAtScale: number | null;
     /** Peak anonymous RSS of the large backlog over the small one's (no target: rssGrowth without the mapped store files). */
     anonGrowth: number | null;
+    /** Import rows/s of IMPORT_BASE rows over the store's BatchWriteItem items/s (target >= 0.8). */
+    importToBatchWrite: number | null;
+    /** The importer's peak RSS at --import-large rows over at IMPORT_BASE (target <= 1.15). */
+    importRssGrowth: number | null;
     byLatency: Record<string, { workflowToCeiling: number; workflowToBaseline: number }>;
   };
   targets: typeof TARGETS;
@@ -117,7 +146,9 @@ export function assemble(
   options: BenchOptions,
   startedAt: Date,
   finishedAt: Date,
+  imports: ImportResult | null = null,
 ): BenchResult {
+  const parts = partsOf(options);
   const of = (kind: MeasurementKind, latencyMs?: number) =>
     measurements.filter(
       (m) => m.kind === kind && (latencyMs === undefined || m.latencyMs === latencyMs),
@@ -134,7 +165,7 @@ export function assemble(
   const baseline: Record<string, Summary> = {};
   const workflow: Record<string, Summary> = {};
   const byLatency: BenchResult['ratios']['byLatency'] = {};
-  for (const latency of options.scaleOnly ? [] : options.latencies) {
+  for (const latency of parts.main ? options.latencies : []) {
     baseline[latency] = summarize(of('baseline', latency));
     workflow[latency] = summarize(of('workflow', latency));
     byLatency[latency] = {
@@ -163,6 +194,9 @@ export function assemble(
       baselineSeconds: options.baselineSeconds,
       scale: options.scale,
       scaleOnly: options.scaleOnly,
+      import: options.import,
+      importLarge: options.importLarge,
+      importOnly: options.importOnly,
     },
     ceiling: {
       ...ceiling,
@@ -173,6 +207,7 @@ export function assemble(
     baseline,
     workflow,
     scale,
+    import: imports,
     ratios: {
       workflowToCeiling: byLatency[0]?.workflowToCeiling ?? null,
       workflowToBaseline: byLatency[50]?.workflowToBaseline ?? null,
@@ -180,6 +215,8 @@ export function assemble(
       rssGrowth: ratio(scale?.large.peakRssMb, scale?.base.peakRssMb),
       throughputAtScale: ratio(scale?.large.txPerSecond, scale?.base.txPerSecond),
       anonGrowth: ratio(scale?.large.peakAnonMb, scale?.base.peakAnonMb),
+      importToBatchWrite: ratio(imports?.base.rowsPerSecond, imports?.ceiling.itemsPerSecond),
+      importRssGrowth: ratio(imports?.large?.peakRssMb, imports?.base.peakRssMb),
       byLatency,
     },
     targets: TARGETS,
@@ -188,6 +225,7 @@ export function assemble(
 
 /** The table `npm run bench` prints (and docs/performance.md shows). */
 export function renderTable(result: BenchResult): string {
+  const { main } = partsOf(result.options);
   const table = new Table({
     head: [
       'measurement',
@@ -211,19 +249,18 @@ export function renderTable(result: BenchResult): string {
     s.peakRssMb,
     s.runs.join(' / '),
   ];
-  if (!result.options.scaleOnly) {
-    table.push(row('ceiling: conditional UpdateItem', '-', result.ceiling));
-  }
-  for (const latency of result.options.scaleOnly ? [] : result.options.latencies) {
+  if (main) table.push(row('ceiling: conditional UpdateItem', '-', result.ceiling));
+  for (const latency of main ? result.options.latencies : []) {
     table.push(row('baseline: sequential script', `${latency} ms`, result.baseline[latency]));
     table.push(row('workflow: npm start path', `${latency} ms`, result.workflow[latency]));
   }
-  const lines = result.options.scaleOnly ? [] : [table.toString()];
+  const lines = main ? [table.toString()] : [];
   if (result.scale !== null) lines.push(renderScale(result.scale));
+  if (result.import !== null) lines.push(renderImport(result.import));
   const concurrency = Object.entries(result.ceiling.byConcurrency)
     .map(([c, rate]) => `${c}: ${rate}`)
     .join(', ');
-  if (!result.options.scaleOnly) {
+  if (main) {
     lines.push(
       `ceiling writes/s by writes in flight: ${concurrency}; batched read (BatchGetItem of 100): ${result.ceiling.readItemsPerSecond.toLocaleString('en-US')} items/s`,
     );
@@ -241,6 +278,8 @@ export function renderTable(result: BenchResult): string {
     `ratios.rssGrowth (peak RSS large / small) = ${mark(ratios.rssGrowth, targets.rssGrowth, 'at most')}`,
     `ratios.throughputAtScale (tx/s large / small) = ${mark(ratios.throughputAtScale, targets.throughputAtScale)}`,
     `ratios.anonGrowth (anonymous RSS large / small, no target) = ${ratios.anonGrowth ?? 'not measured'}`,
+    `ratios.importToBatchWrite (import rows/s / BatchWriteItem items/s) = ${mark(ratios.importToBatchWrite, targets.importToBatchWrite)}`,
+    `ratios.importRssGrowth (importer peak RSS large / ${IMPORT_BASE.toLocaleString('en-US')} rows) = ${mark(ratios.importRssGrowth, targets.importRssGrowth, 'at most')}`,
   );
   return lines.join('\n');
 }
@@ -329,10 +368,11 @@ export async function bench(
   progress: (line: string) => void,
 ): Promise<BenchResult> {
   const startedAt = new Date();
+  const parts = partsOf(options);
   const measurements: Measurement[] = [];
   const plan: { kind: MeasurementKind; transactions: number; latencyMs: number }[] = [];
   // Interleaved, so drift on the machine (heat, other load) spreads over every kind alike.
-  for (let run = 0; run < (options.scaleOnly ? 0 : options.runs); run += 1) {
+  for (let run = 0; run < (parts.main ? options.runs : 0); run += 1) {
     plan.push({ kind: 'ceiling', transactions: options.ceilingTransactions, latencyMs: 0 });
     for (const latencyMs of options.latencies) {
       plan.push({
@@ -351,7 +391,7 @@ export async function bench(
     measurements.push(m);
   }
   let scale: ScaleResult | null = null;
-  if (options.scale > 0) {
+  if (parts.scale) {
     const points: ScalePoint[] = [];
     for (const size of [SCALE_BASE, options.scale]) {
       const p = await measureScale(size);
@@ -362,7 +402,8 @@ export async function bench(
     }
     scale = { base: points[0], large: points[1] };
   }
-  return assemble(measurements, scale, options, startedAt, new Date());
+  const imports = parts.import ? await measureImportPart(options.importLarge, progress) : null;
+  return assemble(measurements, scale, options, startedAt, new Date(), imports);
 }
 
 const latencyList = (value: string): number[] => {
@@ -422,12 +463,24 @@ async function main(): Promise<void> {
       100_000,
     )
     .option('--scale-only', 'measure only the scale part', false)
+    .option(
+      '--import-large <n>',
+      `the large file of the import part (the importer's peak RSS at ${IMPORT_BASE.toLocaleString('en-US')} rows and at n; 0 skips it)`,
+      integer('--import-large', 0, 10_000_000),
+      1_000_000,
+    )
+    .option('--import-only', 'measure only the import part', false)
+    .option('--no-import', 'skip the import part (txc import against the store ceiling)')
     .option('--out <dir>', 'where result files go', path.join(ROOT, 'bench', 'results'))
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   program.parse();
   const options = program.opts<BenchOptions>();
   if (options.scaleOnly && options.scale === 0) {
     process.stderr.write('--scale-only needs a --scale above 0\n');
+    process.exit(2);
+  }
+  if (options.importOnly && !options.import) {
+    process.stderr.write('--import-only and --no-import exclude each other\n');
     process.exit(2);
   }
   const result = await bench(options, (line) => process.stderr.write(`${line}\n`));

@@ -15,6 +15,7 @@ import { openReport } from '../import/report-file';
 import { runImport, type ImportSummary, DEFAULT_IMPORT_CONCURRENCY } from '../import/run-import';
 import { formatOf, type ImportFormat } from '../import/source';
 import { dryRunWriter, transactionWriter } from '../import/store-writer';
+import { boundHeapGrowth } from '../../local/runtime/heap-growth';
 import type { Target } from '../target';
 import type { TxcCommandFor } from '../target-spec';
 
@@ -148,6 +149,9 @@ export async function importCommand(
     options.dryRun === true
       ? dryRunWriter(target.ddb, target.names.transactionsTable)
       : transactionWriter(target.ddb, target.names.transactionsTable);
+  // A long import allocates fast for its whole length, like a local run: its heap is bounded
+  // by what is live (docs/performance.md, "Importing an export").
+  boundHeapGrowth();
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(INTERRUPTED_EXIT_CODE);

@@ -1,15 +1,30 @@
 // npm run bench's pieces: statistics, the plan, the result file's shape and the printed table; and
 // each kind of measurement run for real (small counts) as the child process the bench starts.
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import {
+  benchTransaction,
+  ceilingOf,
+  fastestImport,
+  type ImportResult,
+  measureCeilingRun,
+  measureImport,
+  renderImport,
+  writeExport,
+} from '../../bench/import';
 import type { Measurement } from '../../bench/measure';
 import {
   assemble,
   type BenchOptions,
   baselineTransactions,
   mark,
+  partsOf,
   renderTable,
 } from '../../bench/run';
+import { checkNewPending } from '../../lambdas/domain/new-pending';
+import { DEFAULT_MAPPING, mapRow } from '../../ops/import/mapping';
 import { measureScale } from '../../bench/scale';
 import { median, percentile } from '../../bench/stats';
 
@@ -24,6 +39,9 @@ const options: BenchOptions = {
   baselineSeconds: 15,
   scale: 100_000,
   scaleOnly: false,
+  import: true,
+  importLarge: 1_000_000,
+  importOnly: false,
   out: '/unused',
 };
 
@@ -72,6 +90,59 @@ describe('bench statistics', () => {
   });
 });
 
+const importPoint = (rows: number, rowsPerSecond: number, peakRssMb: number) => ({
+  rows,
+  imported: rows,
+  rowsPerSecond,
+  seconds: rows / rowsPerSecond,
+  wallSeconds: rows / rowsPerSecond + 2,
+  fileMb: rows / 16_000,
+  peakRssMb,
+  peakAnonMb: peakRssMb * 0.7,
+  peakFileMb: peakRssMb * 0.3,
+  runs: [rowsPerSecond],
+});
+
+const imports: ImportResult = {
+  ceiling: ceilingOf([
+    { concurrency: 4, items: 100_000, seconds: 25, itemsPerSecond: 4000, peakRssMb: 150 },
+    { concurrency: 8, items: 100_000, seconds: 20, itemsPerSecond: 5000, peakRssMb: 160 },
+    { concurrency: 16, items: 100_000, seconds: 22.2, itemsPerSecond: 4500, peakRssMb: 170 },
+  ]),
+  base: fastestImport([
+    importPoint(100_000, 3700, 210),
+    importPoint(100_000, 3900, 200),
+    importPoint(100_000, 3800, 205),
+  ]),
+  large: importPoint(1_000_000, 3800, 240),
+};
+
+describe('bench parts', () => {
+  it('runs every part by default; --scale-only and --import-only select theirs; --no-import skips it', () => {
+    expect(partsOf(options)).toEqual({ main: true, scale: true, import: true });
+    expect(partsOf({ ...options, scaleOnly: true })).toEqual({
+      main: false,
+      scale: true,
+      import: false,
+    });
+    expect(partsOf({ ...options, importOnly: true })).toEqual({
+      main: false,
+      scale: false,
+      import: true,
+    });
+    expect(partsOf({ ...options, scaleOnly: true, importOnly: true })).toEqual({
+      main: false,
+      scale: true,
+      import: true,
+    });
+    expect(partsOf({ ...options, import: false, scale: 0 })).toEqual({
+      main: true,
+      scale: false,
+      import: false,
+    });
+  });
+});
+
 describe('bench result', () => {
   const runs: Measurement[] = [];
   for (const [ceiling, b0, w0, b50, w50] of [
@@ -101,6 +172,53 @@ describe('bench result', () => {
     expect(result.ratios.throughputAtScale).toBe(0.95);
     expect(result.ratios.anonGrowth).toBe(1.25);
     expect(result.scale).toEqual(scale);
+  });
+
+  it('the import ratios: 100,000 rows/s over the best BatchWriteItem level, peak RSS large over 100,000', () => {
+    const withImport = assemble(runs, scale, options, new Date(0), new Date(1000), imports);
+    expect(withImport.import).toEqual(imports);
+    expect(imports.ceiling).toMatchObject({
+      itemsPerSecond: 5000,
+      concurrency: 8,
+      seconds: 20,
+      byConcurrency: { '4': 4000, '8': 5000, '16': 4500 },
+      peakRssMb: 170,
+    });
+    // The fastest import run, with its own peak RSS, and every run's rate.
+    expect(imports.base).toMatchObject({ rowsPerSecond: 3900, peakRssMb: 200 });
+    expect(imports.base.runs).toEqual([3700, 3900, 3800]);
+    expect(withImport.ratios.importToBatchWrite).toBe(0.78);
+    expect(withImport.ratios.importRssGrowth).toBe(1.2);
+    expect(withImport.targets).toMatchObject({ importToBatchWrite: 0.8, importRssGrowth: 1.15 });
+    const text = renderTable(withImport);
+    expect(text).toContain(
+      'ratios.importToBatchWrite (import rows/s / BatchWriteItem items/s) = 0.78 (target >= 0.8: not met)',
+    );
+    expect(text).toContain(
+      'ratios.importRssGrowth (importer peak RSS large / 100,000 rows) = 1.2 (target <= 1.15: not met)',
+    );
+    expect(text).toMatch(/│ ceiling: BatchWriteItem of 25, 8 in flight +│ 100,000 +│ 5,000 +│ 20 /);
+    expect(text).toMatch(/│ txc import --local \(CSV\) +│ 1,000,000 +│ 3,800 /);
+  });
+
+  it('without the large import its ratio is not measured; an import-only run prints only that part', () => {
+    const only = { ...options, importOnly: true };
+    const result = assemble([], null, only, new Date(0), new Date(1000), {
+      ...imports,
+      base: importPoint(100_000, 4000, 200),
+      large: null,
+    });
+    expect(result.ratios).toMatchObject({ importToBatchWrite: 0.8, importRssGrowth: null });
+    expect(result.workflow).toEqual({});
+    const text = renderTable(result);
+    expect(text).not.toContain('ceiling: conditional UpdateItem');
+    expect(text).toContain(
+      'ratios.importToBatchWrite (import rows/s / BatchWriteItem items/s) = 0.8 (target >= 0.8: met)',
+    );
+    expect(text).toContain(
+      'ratios.importRssGrowth (importer peak RSS large / 100,000 rows) = not measured',
+    );
+    expect(text.match(/txc import --local/g)).toHaveLength(1);
   });
 
   it('without the scale part its ratios are null, not 0', () => {
@@ -133,6 +251,23 @@ describe('bench result', () => {
       'ratios.throughputAtScale (tx/s large / small) = 0.95 (target >= 0.9: met)',
     );
     expect(text).toMatch(/│ large +│ 100,000 +│ 380 /);
+  });
+});
+
+describe('bench import part: the table', () => {
+  it('shows the ceiling, each import, every run and the ceiling by writes in flight', () => {
+    const text = renderImport(imports);
+    expect(text).toMatch(
+      /│ ceiling: BatchWriteItem of 25, 8 in flight .*│ 4,000 \/ 5,000 \/ 4,500 +│/,
+    );
+    expect(text).toMatch(/│ 100,000 .*│ 3,700 \/ 3,900 \/ 3,800 +│/);
+    expect(text).toMatch(
+      /│ txc import --local \(CSV\) +│ 100,000 +│ 3,900 +│ [\d.]+ +│ [\d.]+ +│ 200 +│ 140 +│ 60 +│/,
+    );
+    expect(text).toContain(
+      'import ceiling items/s by writes in flight: 4: 4,000, 8: 5,000, 16: 4,500; the 100,000-row import ran after each level (its fastest run is compared)',
+    );
+    expect(renderImport({ ...imports, large: null }).match(/txc import --local/g)).toHaveLength(1);
   });
 });
 
@@ -197,6 +332,50 @@ describe('bench scale part (npm start --data-dir in a child process)', () => {
     expect(p.peakAnonMb).toBeGreaterThan(50);
     expect(p.peakAnonMb).toBeLessThanOrEqual(p.peakRssMb);
     expect(p.peakFileMb).toBeGreaterThan(0);
+    expect(p.peakFileMb).toBeLessThanOrEqual(p.peakRssMb);
+  });
+});
+
+describe('bench import part (txc local serve, txc import and the ceiling in child processes)', () => {
+  it("generates an export whose rows are the ceiling's PENDING transactions, streamed to disk", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-export-test-'));
+    try {
+      const file = path.join(dir, 'export.csv');
+      await writeExport(file, 2500);
+      const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+      expect(lines).toHaveLength(2501);
+      expect(lines[0]).toBe('id,amount,currency,createdAt,status');
+      const ids = new Set<string>();
+      for (const [i, line] of lines.slice(1).entries()) {
+        const [id, amount, currency, createdAt, status] = line.split(',');
+        const mapped = mapRow({ id, amount, currency, createdAt, status }, DEFAULT_MAPPING);
+        expect(mapped).toEqual({ kind: 'pending', id, input: benchTransaction(i) });
+        if (mapped.kind === 'pending') {
+          expect(checkNewPending(mapped.input, { shardCount: 8 }).ok).toBe(true);
+        }
+        ids.add(id);
+      }
+      expect(ids.size).toBe(2500);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the ceiling writes every item with BatchWriteItem from its own process', async () => {
+    const run = await measureCeilingRun(300, 4);
+    expect(run).toMatchObject({ concurrency: 4, items: 300 });
+    expect(run.itemsPerSecond).toBeCloseTo(300 / run.seconds, -1);
+    expect(run.peakRssMb).toBeGreaterThan(50);
+  });
+
+  it("the import reads the summary of `txc import --json` and the importer's own peak RSS", async () => {
+    const p = await measureImport(300);
+    expect(p).toMatchObject({ rows: 300, imported: 300 });
+    expect(p.rowsPerSecond).toBeGreaterThan(0);
+    expect(p.wallSeconds).toBeGreaterThanOrEqual(p.seconds);
+    // The importer alone (node, tsx, the SDK): well below the store's process, above an empty node.
+    expect(p.peakRssMb).toBeGreaterThan(60);
+    expect(p.peakAnonMb).toBeLessThanOrEqual(p.peakRssMb);
     expect(p.peakFileMb).toBeLessThanOrEqual(p.peakRssMb);
   });
 });

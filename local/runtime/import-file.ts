@@ -5,6 +5,7 @@
  * the start: a run over part of a file is not what was asked for. `txc import --local` against a
  * running `txc local serve` takes the mapping flags.
  */
+import * as path from 'node:path';
 import { defaultReportPath, prepareImport } from '../../ops/commands/import';
 import { openReport } from '../../ops/import/report-file';
 import { runImport, type ImportSummary } from '../../ops/import/run-import';
@@ -33,7 +34,8 @@ export async function importIntoRuntime(
     ...prepared,
     shardCount: runtime.shardCount,
     writer: transactionWriter(runtime.ddb, runtime.stack.tableNames.transactions),
-    openReport: () => openReport(defaultReportPath(file)),
+    // Named in full: npm start's messages are read far from where it ran.
+    openReport: () => openReport(path.resolve(defaultReportPath(file))),
     progress: () => ({ update: (counts) => onProgress?.(counts.read), stop: () => undefined }),
   });
   if (summary.error !== undefined) {

@@ -78,7 +78,7 @@ test('npm start --import with rejected rows runs nothing and names the report; -
   expect(run.code).toBe(1);
   expect(run.stderr).toContain('ImportIncomplete:');
   expect(run.stderr).toContain(
-    '1 rows rejected and 0 in conflict (listed in bad.import-report.csv); nothing was run',
+    `1 rejected and 0 in conflict of 2 rows (listed in ${path.join(cwd, 'bad.import-report.csv')}); nothing was run`,
   );
   const both = await startNpmStart(['--import', bad, '--transactions', '5']).done;
   expect(both.code).toBe(2);

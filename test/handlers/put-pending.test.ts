@@ -1,9 +1,9 @@
 // putPending, the producer contract's writer (docs/producers.md), against dynalite: the item the
 // confirmer reads, in the pending index; never an overwrite.
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { putPending } from '../../lambdas/adapters/put-pending';
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
-import { putTransaction, TEST_SHARD_COUNT } from '../support/fixtures';
+import { getTransaction, putTransaction, TEST_SHARD_COUNT } from '../support/fixtures';
 import { startStore, type Store } from '../support/store';
 
 let store: Store;
@@ -20,16 +20,7 @@ const input = (id: string) => ({
   currency: 'EUR',
   createdAt: new Date('2026-11-30T08:00:00.000Z'),
 });
-const get = async (id: string) =>
-  (
-    await store.ddb.send(
-      new GetCommand({
-        TableName: store.tableNames.transactions,
-        Key: { id },
-        ConsistentRead: true,
-      }),
-    )
-  ).Item;
+const get = (id: string) => getTransaction(store, id);
 
 test('writes the PENDING item into the table and the pending index', async () => {
   const result = await putPending(store.ddb, store.tableNames.transactions, input('pp-1'), {

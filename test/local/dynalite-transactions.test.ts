@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startStore, type Store } from '../support/store';
+import { getTransaction } from '../support/fixtures';
 
 // dynalite 4 has no TransactWriteItems: patches/dynalite+4.0.0.patch adds it, for Puts only
 // (docs/architecture.md, "dynalite is patched").
@@ -29,16 +30,7 @@ const newPending = (id: string) => ({
   },
 });
 
-const getItem = async (id: string) =>
-  (
-    await store.ddb.send(
-      new GetCommand({
-        TableName: store.tableNames.transactions,
-        Key: { id },
-        ConsistentRead: true,
-      }),
-    )
-  ).Item;
+const getItem = (id: string) => getTransaction(store, id);
 
 /** The ids in the pending index under SHARD whose id starts with `prefix` (createdAt ends with the id). */
 const pendingIds = async (prefix: string) => {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'csv-parse/sync';
 import { newPendingTransaction } from '../../lambdas/domain/new-pending';
 import { DEFAULT_MAPPING } from '../../ops/import/mapping';
@@ -12,7 +12,7 @@ import { openReport } from '../../ops/import/report-file';
 import { runImport } from '../../ops/import/run-import';
 import { transactionWriter } from '../../ops/import/store-writer';
 import { startStoreFaultProxy } from '../../local/fakes/store-fault-proxy';
-import { putTransactions, TEST_SHARD_COUNT } from '../support/fixtures';
+import { getTransaction, putTransactions, TEST_SHARD_COUNT } from '../support/fixtures';
 import { startStore, type Store } from '../support/store';
 import { fakeLocalEndpoint, txc } from './support';
 
@@ -89,16 +89,7 @@ function reportOf(f: { report: string }): Record<string, string>[] {
   return parse(fs.readFileSync(f.report), { columns: true }) as Record<string, string>[];
 }
 
-const getItem = async (id: string) =>
-  (
-    await store.ddb.send(
-      new GetCommand({
-        TableName: store.tableNames.transactions,
-        Key: { id },
-        ConsistentRead: true,
-      }),
-    )
-  ).Item;
+const getItem = (id: string) => getTransaction(store, id);
 
 const HEADER = 'id,amount,currency,createdAt,status';
 const csvRow = (id: string, amount = 100, status = 'PENDING') =>

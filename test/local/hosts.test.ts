@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -278,6 +278,43 @@ describe('dynalite host', () => {
       name: 'DynaliteStartFailed',
     });
     await started({ tables: [], dataDir });
+  });
+
+  test('a request the validations do not foresee, or one that breaks off, ends that request, not the process (dynalite patched)', async () => {
+    const host = await started({ tables: stackTables() });
+    const headers = {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'DynamoDB_20120810.PutItem',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
+      'x-amz-date': '20260101T000000Z',
+    };
+    // A null attribute value (no SDK sends one): unpatched, an uncaught TypeError ends the process.
+    const response = await fetch(host.endpoint, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ TableName: transactionsTable(), Item: { id: { S: 'x' }, bad: null } }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      __type: 'com.amazon.coral.validate#ValidationException',
+    });
+    // A body cut off halfway.
+    await new Promise<void>((resolve) => {
+      const { port } = new URL(host.endpoint);
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 1000\r\n\r\n{"TableName":`,
+        );
+        socket.destroy();
+        resolve();
+      });
+    });
+    await put(host, 'tx-after');
+    expect(await get(host, 'tx-after')).toEqual({
+      id: { S: 'tx-after' },
+      status: { S: 'PENDING' },
+    });
   });
 
   test('after stop the endpoint refuses connections', async () => {

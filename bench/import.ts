@@ -25,6 +25,7 @@ import { Command } from 'commander';
 import { integer } from '../cli/arg-parsers';
 import { newPendingTransaction, type NewPendingInput } from '../lambdas/domain/new-pending';
 import { resolveLocalTarget } from '../ops/target';
+import { readPeakRss, round } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
 const TXC = path.join(ROOT, 'bin', 'txc.js');
@@ -84,7 +85,6 @@ export interface CeilingRun {
   peakRssMb: number;
 }
 
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const mb = (kb: number) => round(kb / 1024);
 
 // ---- the data -------------------------------------------------------------------------------
@@ -280,11 +280,6 @@ async function importOnce(file: string, rows: number): Promise<ImportPoint> {
         `txc import of ${rows} rows imported ${summary.imported} (exit code ${summary.exitCode})`,
       );
     }
-    const peak = JSON.parse(fs.readFileSync(rssFile, 'utf8')) as {
-      maxRssKb: number;
-      anonKb: number;
-      fileKb: number;
-    };
     return {
       rows,
       imported: summary.imported,
@@ -292,9 +287,7 @@ async function importOnce(file: string, rows: number): Promise<ImportPoint> {
       seconds: summary.seconds,
       wallSeconds: round(seconds),
       fileMb: round(fs.statSync(file).size / 1024 ** 2),
-      peakRssMb: mb(peak.maxRssKb),
-      peakAnonMb: mb(peak.anonKb),
-      peakFileMb: mb(peak.fileKb),
+      ...readPeakRss(rssFile),
       runs: [summary.rowsPerSecond],
     };
   } finally {

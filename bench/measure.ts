@@ -26,7 +26,7 @@ import {
 } from '../lambdas/shared/aws-client-config';
 import { LocalRuntime, mergedFunctionEnvironment } from '../local/runtime/local-runtime';
 import { integer } from '../cli/arg-parsers';
-import { percentile } from './stats';
+import { percentile, round } from './stats';
 
 export type MeasurementKind = 'ceiling' | 'baseline' | 'workflow';
 
@@ -55,7 +55,6 @@ export const CEILING_CONCURRENCY = [1, 16, 64, 128];
 /** Transactions run before the measured ones, in the same process. */
 export const WARM_UP = { workflow: 1000, baseline: 50 } as const;
 
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const peakRssMb = () => round(process.resourceUsage().maxRSS / 1024);
 
 /** The figures every kind reports: rate, latency percentiles, this process's peak RSS. */

@@ -16,7 +16,7 @@ import { integer } from '../cli/arg-parsers';
 import { IMPORT_BASE, type ImportResult, measureImportPart, renderImport } from './import';
 import type { Measurement, MeasurementKind } from './measure';
 import { measureScale, type ScalePoint } from './scale';
-import { median } from './stats';
+import { median, round } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -125,8 +125,6 @@ export function baselineTransactions(latencyMs: number, options: BenchOptions): 
   const fit = Math.round((options.baselineSeconds * 1000) / perTransactionMs);
   return Math.max(100, Math.min(options.baselineTransactions, fit));
 }
-
-const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export function summarize(measurements: readonly Measurement[]): Summary {
   return {

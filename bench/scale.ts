@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readPeakRss, round } from './stats';
 import type { RunReport } from '../local/cli/run';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -25,8 +26,6 @@ export interface ScalePoint {
   peakAnonMb: number;
   peakFileMb: number;
 }
-
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
  * Runs `npm start -- --data-dir <fresh> --transactions N --json` (every other flag at npm start's
@@ -74,19 +73,12 @@ export async function measureScale(transactions: number): Promise<ScalePoint> {
         `npm start with ${transactions} ended ${report.status} with ${report.store.PENDING} still PENDING`,
       );
     }
-    const peak = JSON.parse(fs.readFileSync(rssFile, 'utf8')) as {
-      maxRssKb: number;
-      anonKb: number;
-      fileKb: number;
-    };
     return {
       transactions,
       txPerSecond: report.txPerSecond,
       runSeconds: round(report.durationMs / 1000),
       wallSeconds: round((Date.now() - started) / 1000),
-      peakRssMb: round(peak.maxRssKb / 1024),
-      peakAnonMb: round(peak.anonKb / 1024),
-      peakFileMb: round(peak.fileKb / 1024),
+      ...readPeakRss(rssFile),
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -20,6 +20,7 @@ import { statusCommand } from './commands/status';
 import { integer } from '../cli/arg-parsers';
 import { IMPORT_FORMATS } from './import/source';
 import { MAX_AMOUNT_SCALE } from './import/mapping';
+import { DEFAULT_IMPORT_CONCURRENCY } from './import/run-import';
 import { formatError, isUsageError } from './errors';
 import { type Io, LIST_ROWS, processIo, widthOf } from '../cli/io';
 import type { NetworkProbe } from './doctor/probes';
@@ -372,7 +373,7 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
     .addOption(
       new Option('--concurrency <n>', 'writes of up to 100 rows in flight (1..64)')
         .argParser(integer('--concurrency', 1, 64))
-        .default(4),
+        .default(DEFAULT_IMPORT_CONCURRENCY),
     )
     .option('--no-progress', 'no progress lines on stderr')
     .action(

@@ -9,10 +9,10 @@ import * as path from 'node:path';
 import { type Io, fields, hint, json, paragraph } from '../../cli/io';
 import { UsageError } from '../errors';
 import { InvalidMapping } from '../import/errors';
-import { type MappingFlags, mappingOf } from '../import/mapping';
+import { type ImportMapping, type MappingFlags, mappingOf } from '../import/mapping';
 import { importProgress, NO_PROGRESS } from '../import/progress';
 import { openReport } from '../import/report-file';
-import { runImport, type ImportSummary, DEFAULT_IMPORT_CONCURRENCY } from '../import/run-import';
+import { runImport, type ImportSummary } from '../import/run-import';
 import { formatOf, type ImportFormat } from '../import/source';
 import { dryRunWriter, transactionWriter } from '../import/store-writer';
 import { boundHeapGrowth } from '../../local/runtime/heap-growth';
@@ -40,7 +40,7 @@ export function defaultReportPath(file: string): string {
 export interface PreparedImport {
   readonly file: string;
   readonly format: ImportFormat;
-  readonly mapping: ReturnType<typeof mappingOf>;
+  readonly mapping: ImportMapping;
 }
 
 /** Checks the flags before any target is resolved (a usage error sends nothing). */
@@ -169,7 +169,7 @@ export async function importCommand(
       writer,
       openReport: () => openReport(options.report ?? defaultReportPath(prepared.file)),
       dryRun: options.dryRun === true,
-      concurrency: options.concurrency ?? DEFAULT_IMPORT_CONCURRENCY,
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       ...(options.rate === undefined ? {} : { rate: options.rate }),
       signal: controller.signal,
       progress: (bytes) =>

@@ -150,6 +150,7 @@ export type MappedRow =
       readonly reason: string;
     };
 
+/** A text field as written: JSON Lines may hold ids and statuses as numbers. */
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
@@ -218,12 +219,7 @@ export function mapRow(
 ): MappedRow {
   const { columns } = mapping;
   const idValue = fields[columns.id];
-  const id =
-    typeof idValue === 'string'
-      ? idValue
-      : typeof idValue === 'number'
-        ? String(idValue)
-        : undefined;
+  const id = text(idValue);
   const invalid = (field: string, reason: string): MappedRow => ({
     kind: 'invalid',
     ...(id === undefined || id === '' ? {} : { id }),

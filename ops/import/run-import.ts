@@ -75,10 +75,19 @@ export interface RunImportOptions {
 
 export const DEFAULT_IMPORT_CONCURRENCY = 4;
 
+/** A row as read: mapped, or (a row that could not be read) invalid with the reader's reason. */
 interface ReadRow {
   readonly source: SourceRow;
-  readonly mapped?: MappedRow;
+  readonly mapped: MappedRow;
 }
+
+const readRow = (source: SourceRow, mapping: ImportMapping): ReadRow => ({
+  source,
+  mapped:
+    source.problem === undefined
+      ? mapRow(source.fields, mapping)
+      : { kind: 'invalid', ...source.problem },
+});
 
 const zero = (): ImportCounts => ({
   read: 0,
@@ -141,17 +150,17 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
 
   /** Settles the rows that need no write, and sends the others. */
   const dispatch = async (rows: ReadRow[]) => {
-    const withId = rows.filter((r) => r.mapped?.id !== undefined);
-    const earlier = await seen.see(withId.map((r) => ({ id: r.mapped!.id!, row: r.source.row })));
-    const duplicateOf = new Map(withId.map((r, i) => [r, earlier[i]]));
+    const withId = rows.flatMap((r) =>
+      r.mapped.id === undefined ? [] : [{ r, id: r.mapped.id, row: r.source.row }],
+    );
+    const earlier = await seen.see(withId);
+    const duplicateOf = new Map(withId.map(({ r }, i) => [r, earlier[i]]));
     const prepared: PreparedRow[] = [];
     for (const r of rows) {
       const { row, line } = r.source;
-      const base = { row, line, ...(r.mapped?.id === undefined ? {} : { id: r.mapped.id }) };
+      const base = { row, line, ...(r.mapped.id === undefined ? {} : { id: r.mapped.id }) };
       const first = duplicateOf.get(r);
-      if (r.source.problem !== undefined) {
-        await settle({ ...base, outcome: 'rejected', ...r.source.problem }, 'rejected');
-      } else if (first !== undefined) {
+      if (first !== undefined) {
         await settle(
           {
             ...base,
@@ -161,9 +170,8 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
           },
           'rejected',
         );
-      } else if (r.mapped === undefined || r.mapped.kind === 'invalid') {
-        const { field, reason } =
-          r.mapped?.kind === 'invalid' ? r.mapped : { field: 'row', reason: 'empty' };
+      } else if (r.mapped.kind === 'invalid') {
+        const { field, reason } = r.mapped;
         await settle(
           { ...base, outcome: 'rejected', field, reason: `INVALID: ${reason}` },
           'rejected',
@@ -225,10 +233,7 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
   try {
     for await (const row of source.rows()) {
       checkHeader();
-      batch.push({
-        source: row,
-        ...(row.fields === undefined ? {} : { mapped: mapRow(row.fields, mapping) }),
-      });
+      batch.push(readRow(row, mapping));
       if (batch.length >= rowsPerWrite) {
         const rows = batch;
         batch = [];

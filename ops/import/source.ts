@@ -18,14 +18,18 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 export const MAX_ROW_CHARACTERS = 64 * 1024;
 
 /** A row of the file: its fields by column name, or why it cannot be read. */
-export interface SourceRow {
+export type SourceRow = {
   /** 1-based: the data row (CSV, header excluded) or the line (JSON Lines). */
   readonly row: number;
   /** The file's line of the row's end (a CSV field may span lines). */
   readonly line: number;
-  readonly fields?: Readonly<Record<string, unknown>>;
-  readonly problem?: { readonly field: string; readonly reason: string };
-}
+} & (
+  | { readonly fields: Readonly<Record<string, unknown>>; readonly problem?: undefined }
+  | {
+      readonly fields?: undefined;
+      readonly problem: { readonly field: string; readonly reason: string };
+    }
+);
 
 export interface OpenedSource {
   readonly format: ImportFormat;

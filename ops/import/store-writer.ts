@@ -9,7 +9,6 @@
  */
 import {
   BatchGetCommand,
-  GetCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -167,12 +166,9 @@ export function transactionWriter(
       for (const [i, reason] of reasons.entries()) {
         const row = rows[i];
         const code = reason.Code ?? 'None';
-        if (code === 'ConditionalCheckFailed') {
-          const stored =
-            reason.Item === undefined ? await storedItem(row.item.id) : unmarshall(reason.Item);
-          settled.push(
-            stored === undefined ? { kind: 'imported', row } : compareStored(row, stored),
-          );
+        if (code === 'ConditionalCheckFailed' && reason.Item !== undefined) {
+          // attribute_not_exists(id) failed: the id is stored; ALL_OLD returned the item.
+          settled.push(compareStored(row, unmarshall(reason.Item)));
         } else if (code === 'None') {
           again.push(row);
         } else if (TRANSIENT_REASONS.has(code)) {
@@ -190,11 +186,6 @@ export function transactionWriter(
       return { settled, again, transient };
     }
   };
-  /** The item as stored (a condition failed without the old item: a store that does not return it). */
-  const storedItem = async (id: string) =>
-    (await ddb.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true })))
-      .Item;
-
   return {
     write: async (rows) => {
       const outcomes: WriteOutcome[] = [];

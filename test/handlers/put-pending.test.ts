@@ -1,9 +1,13 @@
 // putPending, the producer contract's writer (docs/producers.md), against dynalite: the item the
 // confirmer reads, in the pending index; never an overwrite.
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { putPending } from '../../lambdas/adapters/put-pending';
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
-import { getTransaction, putTransaction, TEST_SHARD_COUNT } from '../support/fixtures';
+import {
+  getTransaction,
+  pendingIdsInShard,
+  putTransaction,
+  TEST_SHARD_COUNT,
+} from '../support/fixtures';
 import { startStore, type Store } from '../support/store';
 
 let store: Store;
@@ -28,16 +32,9 @@ test('writes the PENDING item into the table and the pending index', async () =>
   });
   expect(result.outcome).toBe('written');
   expect(await get('pp-1')).toEqual(result.item);
-  const shard = pendingShardFor('pp-1', TEST_SHARD_COUNT);
-  const { Items } = await store.ddb.send(
-    new QueryCommand({
-      TableName: store.tableNames.transactions,
-      IndexName: store.tableNames.pendingIndex,
-      KeyConditionExpression: 'pendingShard = :s',
-      ExpressionAttributeValues: { ':s': shard },
-    }),
+  expect(await pendingIdsInShard(store, pendingShardFor('pp-1', TEST_SHARD_COUNT))).toContain(
+    'pp-1',
   );
-  expect(Items?.map((i) => i.id)).toContain('pp-1');
 });
 
 test('an id already there is never overwritten: a retry, or a transaction txconfirm finished', async () => {

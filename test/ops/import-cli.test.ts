@@ -133,7 +133,7 @@ describe('txc import against txc local serve', () => {
     expect(first.stdout).toContain(
       '2 rows rejected: fix them and import again, or pass --accept-rejects.',
     );
-    expect(fs.readFileSync(report, 'utf8')).toContain('2,2,rejected,,row,"not JSON: ');
+    expect(fs.readFileSync(report, 'utf8')).toContain('2,2,rejected,,row,"INVALID: not JSON: ');
     const accepted = await txc(served.info.stepFunctionsEndpoint, [
       'import',
       file,

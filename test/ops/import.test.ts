@@ -14,19 +14,15 @@ import { transactionWriter } from '../../ops/import/store-writer';
 import { startStoreFaultProxy } from '../../local/fakes/store-fault-proxy';
 import { getTransaction, putTransactions, TEST_SHARD_COUNT } from '../support/fixtures';
 import { startStore, type Store } from '../support/store';
-import { fakeLocalEndpoint, txc } from './support';
+import { storeEndpoint, txc } from './support';
 
 let store: Store;
-let endpoint: Awaited<ReturnType<typeof fakeLocalEndpoint>>;
+let endpoint: Awaited<ReturnType<typeof storeEndpoint>>;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'txc-import-'));
 
 beforeAll(async () => {
   store = await startStore();
-  endpoint = await fakeLocalEndpoint(null, {
-    dynamodbEndpoint: store.endpoint,
-    tables: { ...store.tableNames },
-    shardCount: TEST_SHARD_COUNT,
-  });
+  endpoint = await storeEndpoint(store);
 });
 afterAll(async () => {
   await endpoint?.close();

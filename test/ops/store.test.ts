@@ -1,31 +1,27 @@
 // requeue, pending, failed and runs against dynalite with the stack's own tables, reached as
 // `txc --local` reaches them (the endpoint's target document points the DynamoDB client at the
 // store): the update and query expressions are proven on a DynamoDB API, not only on a mock.
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoRunStore } from '../../lambdas/adapters/dynamo-run-store';
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
 import { emptyTotals } from '../../lambdas/domain/totals';
 import {
   getTransaction,
+  pendingIdsInShard as pendingIdsInShardOf,
   pendingTransaction,
   putTransactions,
   TEST_SHARD_COUNT,
 } from '../support/fixtures';
 import { startStore, type Store } from '../support/store';
-import { fakeLocalEndpoint, line, txc } from './support';
+import { fakeLocalEndpoint, line, storeEndpoint, txc } from './support';
 
 let store: Store;
-let endpoint: Awaited<ReturnType<typeof fakeLocalEndpoint>>;
+let endpoint: Awaited<ReturnType<typeof storeEndpoint>>;
 const NOW = new Date('2024-05-02T12:00:00.000Z');
 const now = () => NOW;
 
 beforeAll(async () => {
   store = await startStore();
-  endpoint = await fakeLocalEndpoint(null, {
-    dynamodbEndpoint: store.endpoint,
-    tables: { ...store.tableNames },
-    shardCount: TEST_SHARD_COUNT,
-  });
+  endpoint = await storeEndpoint(store);
 });
 afterAll(async () => {
   await endpoint?.close();
@@ -50,17 +46,7 @@ function failedTransaction(id: string, overrides: Record<string, unknown> = {}) 
   return item;
 }
 
-async function pendingIdsInShard(shard: string): Promise<string[]> {
-  const { Items } = await store.ddb.send(
-    new QueryCommand({
-      TableName: store.tableNames.transactions,
-      IndexName: store.tableNames.pendingIndex,
-      KeyConditionExpression: 'pendingShard = :s',
-      ExpressionAttributeValues: { ':s': shard },
-    }),
-  );
-  return (Items ?? []).map((i) => String(i.id));
-}
+const pendingIdsInShard = (shard: string) => pendingIdsInShardOf(store, shard);
 
 describe('txc requeue on DynamoDB', () => {
   it('puts a FAILED transaction back into the pending index with the audit fields', async () => {

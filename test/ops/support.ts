@@ -2,6 +2,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { runTxc, type TxcDeps } from '../../ops/program';
+import { TEST_SHARD_COUNT } from '../support/fixtures';
+import type { Store } from '../support/store';
 
 export const REGION = 'us-east-1';
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:123456789012:stateMachine:txconfirm-dev`;
@@ -227,4 +229,13 @@ export function shellArgv(command: string): string[] {
     throw new Error(`not an npm run txc -- command: ${command}`);
   }
   return argv;
+}
+
+/** A local endpoint whose target document points `txc --local` at this dynalite store. */
+export function storeEndpoint(store: Store): ReturnType<typeof fakeLocalEndpoint> {
+  return fakeLocalEndpoint(null, {
+    dynamodbEndpoint: store.endpoint,
+    tables: { ...store.tableNames },
+    shardCount: TEST_SHARD_COUNT,
+  });
 }

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, type RunState, type StartRunResult } from '../../lambdas/contracts';
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
 import type { Clock } from '../../lambdas/domain/ports';
@@ -56,6 +56,19 @@ export async function getTransaction(
     new GetCommand({ TableName: store.tableNames.transactions, Key: { id }, ConsistentRead: true }),
   );
   return Item;
+}
+
+/** The ids the pending index holds under `shard`. */
+export async function pendingIdsInShard(store: Store, shard: string): Promise<string[]> {
+  const { Items } = await store.ddb.send(
+    new QueryCommand({
+      TableName: store.tableNames.transactions,
+      IndexName: store.tableNames.pendingIndex,
+      KeyConditionExpression: 'pendingShard = :s',
+      ExpressionAttributeValues: { ':s': shard },
+    }),
+  );
+  return (Items ?? []).map((i) => String(i.id));
 }
 
 export async function getRunsItem(

@@ -6,7 +6,6 @@
  * Prints one JSON line (a Measurement) on stdout. Every kind runs on the embedded runtime's own
  * parts: dynalite, the provider simulator on loopback, the handlers' DynamoDB client configuration.
  */
-import '../local/engine/polyfills';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';

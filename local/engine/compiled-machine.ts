@@ -1,11 +1,14 @@
 /**
- * Loading and compiling the state machine for aws-local-stepfunctions: the load-time checks and
- * the mechanical transform (definition.ts), asl-validator, then one library StateMachine per
- * planned machine (the top level and each Distributed Map's ItemProcessor) with every Task
- * compiled into a handler. Compiling once at construction means an unsupported feature fails
- * `new LocalStepFunctions()` rather than an execution, and runs reuse the library instance.
+ * Loading and compiling the state machine: the load-time checks and the mechanical transform
+ * (definition.ts), asl-validator, then one interpreter Machine (asl/machine.ts) per planned
+ * machine (the top level and each Distributed Map's ItemProcessor) with every Task compiled into
+ * a handler. Compiling once at construction means an unsupported feature fails
+ * `new LocalStepFunctions()` rather than an execution, and runs reuse the compiled machine.
  */
-import { StateMachine } from 'aws-local-stepfunctions';
+import aslValidator from 'asl-validator';
+import { Machine, type MachineDocument } from './asl/machine';
+import type { InterpreterEvent } from './asl/run-context';
+import { VariableScope } from './asl/variables';
 import type { AslDefinition } from '../stack/synthesized-definition';
 import { type MachinePlan, planStateMachine } from './definition';
 import {
@@ -13,7 +16,7 @@ import {
   type MapChildCompleted,
   type MapRunObserver,
 } from './distributed-map';
-import { InvalidAslDefinition, cancelledError } from './errors';
+import { InvalidAslDefinition, UnsupportedAslFeature, cancelledError } from './errors';
 import type { ExecutionRecorder } from './execution-recorder';
 import {
   type AdapterDependencies,
@@ -26,7 +29,6 @@ import {
 export interface LoadOptions {
   /** Whether a DynamoDBClient was given (DynamoDB resources need one). */
   readonly dynamoDbClientConfigured: boolean;
-  readonly retryIntervalScale?: number;
   /** Runs the definition through asl-validator. */
   readonly validate: boolean;
 }
@@ -40,8 +42,9 @@ export function loadDefinition(
   // state and field) rather than as whatever asl-validator makes of it.
   const plan = planStateMachine(definition, {
     dynamoDbClientConfigured: options.dynamoDbClientConfigured,
-    retryIntervalScale: options.retryIntervalScale,
   });
+  // The interpreter's checks next (they name the state and field), then asl-validator's.
+  compiles(plan);
   if (options.validate) validateAsl(definition);
   return { plan, transformedDefinition: deepFreeze(structuredClone(plan.definition)) };
 }
@@ -49,7 +52,8 @@ export function loadDefinition(
 /** The library options the engine passes through. */
 export interface CompileOptions {
   readonly onMapChildCompleted?: (event: MapChildCompleted) => void;
-  readonly retryIntervalOverrides?: Readonly<Record<string, number | number[]>>;
+  /** Multiplies every Retry interval (fast tests). @default 1 */
+  readonly retryIntervalScale?: number;
 }
 
 /** Compiles a planned machine; a Distributed Map's ItemProcessor is compiled the same way. */
@@ -81,7 +85,7 @@ export function compileMachine(
       handlers.push({ name: task.stateName, distributedMap: false, serve });
     }
   }
-  return new CompiledMachine(plan, handlers, options.retryIntervalOverrides);
+  return new CompiledMachine(plan, handlers, options.retryIntervalScale ?? 1);
 }
 
 /** What a Task state of a planned machine is served by. */
@@ -92,86 +96,89 @@ interface CompiledHandler {
   readonly serve: (input: unknown, run: RunScope, observer?: MapRunObserver) => Promise<unknown>;
 }
 
-/** One planned machine, ready to run many times (the library instance is reused). */
+/** One planned machine, ready to run many times. */
 export class CompiledMachine {
-  private readonly machine: StateMachine;
+  private readonly machine: Machine;
+  private readonly byName: Map<string, CompiledHandler>;
 
-  constructor(
-    plan: MachinePlan,
-    private readonly handlers: readonly CompiledHandler[],
-    private readonly retryIntervalOverrides:
-      Readonly<Record<string, number | number[]>> | undefined,
-  ) {
-    // The synthesized definition was validated (loadDefinition, unless turned off); the
-    // transform's output is not validated again.
-    this.machine = new StateMachine(plan.definition as never, {
-      validationOptions: { noValidate: true },
+  constructor(plan: MachinePlan, handlers: readonly CompiledHandler[], retryIntervalScale: number) {
+    this.machine = new Machine(plan.definition as unknown as MachineDocument, {
+      retryIntervalScale,
     });
+    this.byName = new Map(handlers.map((h) => [h.name, h]));
   }
 
   /**
-   * Runs once in `run`'s scope; aborting the scope aborts the run. Rejects once aborted.
-   * With a `recorder` (top-level executions) the library's event log is consumed as it grows
-   * into the execution's history (a long execution would otherwise keep every state's input and
-   * output in the library until it ends) and the task handlers are wrapped to record their task
-   * events; `events` settles when the log closed. A short-lived Distributed Map child's log is
-   * simply dropped with it.
+   * Runs once in `run`'s scope; aborting the scope aborts the run. Rejects once aborted. With a
+   * `recorder` (top-level executions) the run's events and task invocations are recorded into the
+   * execution's history; a Distributed Map child keeps none. `variables` and `startAt` let a
+   * redrive resume where a run failed.
    */
   run(
     input: unknown,
     run: RunScope,
-    options: { recorder?: ExecutionRecorder } = {},
-  ): { result: Promise<unknown>; events?: Promise<void> } {
+    options: { recorder?: ExecutionRecorder; startAt?: string; variables?: VariableScope } = {},
+  ): { result: Promise<unknown> } {
     const recorder = options.recorder;
-    const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const handler of this.handlers) {
-      const { name, serve } = handler;
-      if (!recorder) {
-        taskResourceLocalHandlers[name] = (taskInput) => serve(taskInput, run);
-      } else if (handler.distributedMap) {
-        taskResourceLocalHandlers[name] = (taskInput) =>
-          recorder.distributedMap(name, (observer) => serve(taskInput, run, observer));
-      } else {
-        taskResourceLocalHandlers[name] = (taskInput) =>
-          recorder.task(name, taskInput, () => serve(taskInput, run));
-      }
-    }
-    const execution = this.machine.run(input as never, {
-      overrides: {
-        taskResourceLocalHandlers: taskResourceLocalHandlers as never,
-        ...(this.retryIntervalOverrides
-          ? { retryIntervalOverrides: { ...this.retryIntervalOverrides } }
-          : {}),
+    const byName = this.byName;
+    const result = this.machine.run(
+      input,
+      {
+        context: run.context as never,
+        variables: options.variables ?? new VariableScope(),
+        cancellation: run.cancellation,
+        counter: { events: 1 },
+        hooks: {
+          task: (stateName, taskInput, scope) => {
+            const handler = byName.get(stateName);
+            if (!handler) throw new Error(`No handler for the Task state "${stateName}"`);
+            const invocation: RunScope = { ...run, cancellation: scope };
+            if (!recorder) return handler.serve(taskInput, invocation);
+            if (handler.distributedMap) {
+              return recorder.distributedMap(stateName, (observer) =>
+                handler.serve(taskInput, invocation, observer),
+              );
+            }
+            return recorder.task(stateName, taskInput, () => handler.serve(taskInput, invocation));
+          },
+          onEvent: recorder ? (event: InterpreterEvent) => recorder.onEvent(event) : undefined,
+        },
       },
-      context: run.context,
-      noThrowOnAbort: true,
-    });
-    const events = recorder
-      ? recorder.consume(execution.eventLogs).catch(() => undefined)
-      : undefined;
-    const unsubscribe = run.cancellation.whenAborted(() => execution.abort());
-    const result = execution.result.then(
-      (output) => {
-        unsubscribe();
-        if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'aborted');
-        return output as unknown;
-      },
-      (error: unknown) => {
-        unsubscribe();
-        throw error;
-      },
+      options.startAt,
     );
-    return { result, events };
+    return {
+      result: result.then((output) => {
+        if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'aborted');
+        return output;
+      }),
+    };
   }
 }
 
-function validateAsl(definition: AslDefinition): void {
+/** Compiles every planned machine once: the interpreter's own checks fail here, not in a run. */
+function compiles(plan: MachinePlan): void {
   try {
-    new StateMachine(definition as never, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
+    new Machine(plan.definition as unknown as MachineDocument);
   } catch (error) {
-    throw new InvalidAslDefinition((error as Error).message);
+    if (error instanceof InvalidAslDefinition || error instanceof UnsupportedAslFeature)
+      throw error;
+    throw new InvalidAslDefinition(
+      `The definition cannot be compiled: ${(error as Error).message}`,
+    );
+  }
+  for (const task of plan.tasks) if (task.distributedMap) compiles(task.distributedMap.processor);
+}
+
+/** asl-validator's schema and transition checks (it annotates its input: it gets a copy). */
+function validateAsl(definition: AslDefinition): void {
+  const { isValid, errorsText } = aslValidator(structuredClone(definition) as never, {
+    checkArn: true,
+    checkPaths: true,
+  });
+  if (!isValid) {
+    throw new InvalidAslDefinition(
+      `State machine definition is invalid, see error(s) below:\n ${errorsText('\n')}`,
+    );
   }
 }
 

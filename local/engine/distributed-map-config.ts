@@ -1,7 +1,7 @@
 /**
  * A DISTRIBUTED Map state's fields, compiled once when the engine loads (an invalid value fails
  * the load with UnsupportedAslFeature, not an execution), and what they make of one run's input:
- * the children's inputs. As Step Functions does:
+ * the run's settings and the children's inputs. As Step Functions does:
  * - ItemsPath (default `$`) on the state's effective input; it must select an array.
  * - or ItemReader (not both, as CDK requires): Resource `arn:<partition>:states:::s3:getObject`,
  *   ReaderConfig.InputType `JSON` (the object is one JSON array) or `JSONL` (one JSON value per
@@ -13,13 +13,52 @@
  *   exactly as an array from ItemsPath does.
  * - ItemSelector (or the legacy Parameters) per item, with `$$.Map.Item.Value` / `$$.Map.Item.Index`
  *   and the rest of the execution's context object; applied before batching.
- * - ItemBatcher: MaxItemsPerBatch(Path) and MaxInputBytesPerBatch(Path), both optional, cut greedily
- *   in item order. Bytes are those of the child's input as UTF-8 JSON, `{"Items":[…],"BatchInput":…}`
- *   exactly as serialized (compact), and never more than 256 KiB (262,144 bytes), AWS's cap, whether
- *   or not MaxInputBytesPerBatch is set. An item that alone does not fit fails the map with
- *   States.DataLimitExceeded. BatchInput is evaluated once, against the state's input.
- * - MaxConcurrency(Path), ToleratedFailurePercentage / ToleratedFailureCount and
- *   ProcessorConfig.ExecutionType, which the runner (distributed-map.ts) applies.
+ * - ItemBatcher: MaxItemsPerBatch(Path) and MaxInputBytesPerBatch(Path), at least one of them (the
+ *   guide, "ItemBatcher (Map)": "You must specify one of these values to batch items"), cut
+ *   greedily in item order. Bytes are those of the child's input as UTF-8 JSON,
+ *   `{"Items":[…],"BatchInput":…}` exactly as serialized (compact), and never more than 256 KiB
+ *   (262,144 bytes), AWS's cap, whether or not MaxInputBytesPerBatch is set. An item that alone
+ *   does not fit fails the map with States.DataLimitExceeded. BatchInput is evaluated once, against
+ *   the state's input.
+ * - MaxConcurrency(Path), ToleratedFailurePercentage(Path) / ToleratedFailureCount(Path) and
+ *   ProcessorConfig.ExecutionType, which the runner (distributed-map.ts) applies. The numbers of
+ *   one run (`runSettings`) are resolved before its items are read or selected.
+ *
+ * Values, as the developer guide gives them ("Distributed Map state fields", "Setting failure
+ * thresholds for Distributed Map states", "ItemBatcher (Map)", "ItemReader (Map)"):
+ * - MaxConcurrency: a non-negative integer, 0 (or absent) meaning no limit of its own (10,000).
+ * - ToleratedFailurePercentage: a number between 0 and 100, fractions included ("You must specify
+ *   a value between zero and 100"; UpdateMapRun / DescribeMapRun type it as a Float 0..100).
+ * - ToleratedFailureCount: a non-negative integer.
+ * - MaxItemsPerBatch: a positive integer. MaxInputBytesPerBatch: 1..262,144 ("up to 256 KiB").
+ * - ReaderConfig.MaxItems: 1..100,000,000 ("You can specify a limit of up to 100,000,000 after
+ *   which the Distributed Map stops reading items"), or 0 (see below).
+ * - A field and its `…Path` twin cannot both be given ("You can specify either … but not both").
+ * - Every `…Path` is a reference path on the Map state's effective input (after InputPath), read
+ *   when the run starts; the context object (`$$`) is readable too.
+ *
+ * Where the guide is silent, the local runtime decides as follows (a careful user's expectation;
+ * "LocalStack" marks a behaviour LocalStack's own AWS-validated tests record, not the guide):
+ * - A `…Path` that selects nothing fails the run with States.Runtime,
+ *   `Invalid path '<path>' : No results for path: <Field>Path` (the interpreter's wording for the
+ *   inline Map's MaxConcurrencyPath, asl/fan-out.ts).
+ * - A `…Path` value that is not a JSON number of the kind the field takes fails with
+ *   States.Runtime (not retried, not caught, as every States.Runtime): a non-integer where an
+ *   integer is needed `The <Field>Path field refers to value "<value>" which is not a valid
+ *   integer: <path>` (LocalStack records this text for MaxConcurrencyPath); out of range
+ *   `The <Field>Path field refers to value "<value>" which is not <what it must be>: <path>`.
+ *   A string holding digits (`"5"`) is not a number. The guide's two wordings for
+ *   ToleratedFailurePercentagePath ("a field whose value is between zero and 100" and "a positive
+ *   integer between 0 and 100") are read as the static field's range: any number 0..100. Its two
+ *   for ToleratedFailureCountPath ("non-negative integer", "positive integer") as the static
+ *   field's: 0 tolerates no failure. A negative MaxConcurrencyPath fails (LocalStack notes AWS
+ *   stalls instead).
+ * - ReaderConfig.MaxItemsPath (LocalStack): a negative value fails the Map with
+ *   States.ItemReaderFailed (`field MaxItems must be positive`), as does a non-integer; 0 reads
+ *   every item and a value over 100,000,000 reads 100,000,000. MaxItems 0 reads every item too.
+ * - MaxInputBytesPerBatchPath over 262,144 is held to 262,144 (the cap applies anyway).
+ * - A percentage threshold is compared at 12 significant digits, so that 18.4% of 375 items is 69
+ *   items exactly (in binary floating point 18.4 × 375 is 6899.999…).
  *
  * Cost per item: one ItemSelector evaluation (if any) and, when batching, one JSON.stringify for
  * the byte count; items are otherwise passed by reference. A read object's text is parsed once
@@ -36,8 +75,42 @@ import {
 } from './payload-template';
 import { MAX_PAYLOAD_BYTES } from './resources';
 
+/** A number given in the definition, or read by its `…Path` twin (`field`) when a run starts. */
 type NumberSource =
-  { readonly value: number } | { readonly path: PathEvaluator; readonly pathText: string };
+  | { readonly value: number }
+  | { readonly path: PathEvaluator; readonly pathText: string; readonly field: string };
+
+/** What a number field takes: checked at load (static) and when a run reads its `…Path`. */
+interface NumberRule {
+  readonly integer: boolean;
+  readonly min: number;
+  readonly max: number;
+  /** What a value read by the `…Path` must be, for its error: `a non-negative integer`. */
+  readonly kind: string;
+  /** What the static value must be, for its error (default: `an integer in <min>..<max>`). */
+  readonly staticText?: string;
+}
+
+const NON_NEGATIVE_INTEGER: NumberRule = {
+  integer: true,
+  min: 0,
+  max: Number.MAX_SAFE_INTEGER,
+  kind: 'a non-negative integer',
+};
+const POSITIVE_INTEGER: NumberRule = {
+  integer: true,
+  min: 1,
+  max: Number.MAX_SAFE_INTEGER,
+  kind: 'a positive integer',
+};
+const PERCENTAGE: NumberRule = {
+  integer: false,
+  min: 0,
+  max: 100,
+  kind: 'a number between 0 and 100',
+};
+/** MaxInputBytesPerBatch: at most 256 KiB; a larger MaxInputBytesPerBatchPath is held to it. */
+const BATCH_BYTES: NumberRule = { ...POSITIVE_INTEGER, max: MAX_PAYLOAD_BYTES };
 
 interface Batching {
   readonly maxItems?: NumberSource;
@@ -66,15 +139,29 @@ export interface ItemReaderRequest {
   readonly key: string;
   readonly versionId?: string;
   readonly inputType: 'JSON' | 'JSONL';
-  /** ReaderConfig.MaxItems(Path): read only the first `maxItems` items. */
+  /** ReaderConfig.MaxItems(Path): read only the first `maxItems` items (absent: all of them). */
   readonly maxItems?: number;
 }
 
 /** The ItemReader resources the local runtime serves. */
 const S3_GET_OBJECT = /^arn:[a-z-]+:states:::s3:getObject$/;
 const ITEM_READER_INPUT_TYPES = ['JSON', 'JSONL'] as const;
-/** AWS's cap on ReaderConfig.MaxItems. */
+/** AWS's cap on ReaderConfig.MaxItems ("after which the Distributed Map stops reading items"). */
 const MAX_READER_ITEMS = 100_000_000;
+/** ReaderConfig.MaxItems: 0 reads every item (MaxItemsPath is checked when read). */
+const READER_MAX_ITEMS: NumberRule = {
+  ...POSITIVE_INTEGER,
+  min: 0,
+  max: MAX_READER_ITEMS,
+  staticText: `an integer in 1..${MAX_READER_ITEMS}, or 0 for no limit`,
+};
+/** The ItemBatcher fields of which at least one must be given. */
+const BATCH_LIMITS = [
+  'MaxItemsPerBatch',
+  'MaxItemsPerBatchPath',
+  'MaxInputBytesPerBatch',
+  'MaxInputBytesPerBatchPath',
+];
 const ITEM_READER_FIELDS = new Set(['Resource', 'ReaderConfig', 'Parameters']);
 const READER_CONFIG_FIELDS = new Set(['InputType', 'MaxItems', 'MaxItemsPath']);
 const READER_PARAMETERS = new Set(['Bucket', 'Key', 'VersionId']);
@@ -85,8 +172,16 @@ const SUPPORTED_READERS =
 export interface PreparedMapRun {
   readonly children: ChildInput[];
   readonly totalItems: number;
+}
+
+/** One run's numbers: the fields, or what their `…Path` read from the run's input. */
+export interface MapRunSettings {
   /** MaxConcurrency as configured; 0 (or absent) means no limit of its own. */
-  readonly configuredConcurrency: number;
+  readonly maxConcurrency: number;
+  /** ToleratedFailurePercentage(Path); absent when neither is given. */
+  readonly toleratedPercentage?: number;
+  /** ToleratedFailureCount(Path); absent when neither is given. */
+  readonly toleratedCount?: number;
 }
 
 export class DistributedMapConfig {
@@ -95,8 +190,8 @@ export class DistributedMapConfig {
   private readonly selector?: TemplateEvaluator;
   private readonly batching?: Batching;
   private readonly maxConcurrency?: NumberSource;
-  readonly toleratedPercentage?: number;
-  readonly toleratedCount?: number;
+  private readonly toleratedPercentage?: NumberSource;
+  private readonly toleratedCount?: NumberSource;
   readonly executionType: 'STANDARD' | 'EXPRESS';
 
   constructor(
@@ -127,35 +222,35 @@ export class DistributedMapConfig {
     }
     const batcher = mapState.ItemBatcher as Record<string, unknown> | undefined;
     if (batcher !== undefined) {
+      if (!BATCH_LIMITS.some((field) => batcher[field] !== undefined)) {
+        throw new UnsupportedAslFeature(
+          stateName,
+          'ItemBatcher',
+          'ItemBatcher needs MaxItemsPerBatch(Path), MaxInputBytesPerBatch(Path) or both ("You must specify one of these values to batch items")',
+        );
+      }
       this.batching = {
-        maxItems: numberSource(stateName, batcher, 'MaxItemsPerBatch', 1, Number.MAX_SAFE_INTEGER),
-        maxBytes: numberSource(stateName, batcher, 'MaxInputBytesPerBatch', 1, MAX_PAYLOAD_BYTES),
+        maxItems: numberSource(stateName, batcher, 'MaxItemsPerBatch', POSITIVE_INTEGER),
+        maxBytes: numberSource(stateName, batcher, 'MaxInputBytesPerBatch', BATCH_BYTES),
         batchInput:
           batcher.BatchInput === undefined
             ? undefined
             : compilePayloadTemplate(batcher.BatchInput, at('ItemBatcher.BatchInput')),
       };
     }
-    this.maxConcurrency = numberSource(
+    const fields = mapState as Record<string, unknown>;
+    this.maxConcurrency = numberSource(stateName, fields, 'MaxConcurrency', NON_NEGATIVE_INTEGER);
+    this.toleratedPercentage = numberSource(
       stateName,
-      mapState as Record<string, unknown>,
-      'MaxConcurrency',
-      0,
-      Number.MAX_SAFE_INTEGER,
-    );
-    this.toleratedPercentage = staticNumber(
-      stateName,
-      mapState,
+      fields,
       'ToleratedFailurePercentage',
-      0,
-      100,
+      PERCENTAGE,
     );
-    this.toleratedCount = staticNumber(
+    this.toleratedCount = numberSource(
       stateName,
-      mapState,
+      fields,
       'ToleratedFailureCount',
-      0,
-      Number.MAX_SAFE_INTEGER,
+      NON_NEGATIVE_INTEGER,
     );
     const processor = mapState.ItemProcessor as
       { ProcessorConfig?: { ExecutionType?: string } } | undefined;
@@ -169,9 +264,27 @@ export class DistributedMapConfig {
   }
 
   /**
+   * One run's numbers, read from the Map's effective input (after InputPath) before its items are
+   * read or selected: MaxConcurrency(Path) and ToleratedFailurePercentage / Count(Path). A Path
+   * that selects nothing or a value the field does not take fails with States.Runtime.
+   */
+  runSettings(input: unknown, context: Record<string, unknown>): MapRunSettings {
+    const read = (source: NumberSource | undefined, rule: NumberRule) =>
+      source === undefined ? undefined : resolveNumber(source, input, context, rule);
+    const toleratedPercentage = read(this.toleratedPercentage, PERCENTAGE);
+    const toleratedCount = read(this.toleratedCount, NON_NEGATIVE_INTEGER);
+    return {
+      maxConcurrency: read(this.maxConcurrency, NON_NEGATIVE_INTEGER) ?? 0,
+      ...(toleratedPercentage === undefined ? {} : { toleratedPercentage }),
+      ...(toleratedCount === undefined ? {} : { toleratedCount }),
+    };
+  }
+
+  /**
    * The object one run reads (ItemReader's Parameters and MaxItems(Path) on the Map's effective
-   * input). A Path that selects nothing or a bad MaxItemsPath fails with States.Runtime; a Bucket
-   * or Key that is not a string with States.ItemReaderFailed.
+   * input). A Path that selects nothing fails with States.Runtime; a MaxItemsPath value that is
+   * not a non-negative integer, or a Bucket or Key that is not a string, with
+   * States.ItemReaderFailed.
    */
   readerRequest(input: unknown, context: Record<string, unknown>): ItemReaderRequest {
     const reader = this.reader;
@@ -195,14 +308,13 @@ export class DistributedMapConfig {
         `ItemReader Parameters.VersionId must be a string, got ${describe(versionId)}`,
       );
     }
+    const maxItems = reader.maxItems && readerMaxItems(reader.maxItems, input, context);
     return {
       bucket: bucket as string,
       key: key as string,
       ...(versionId === undefined ? {} : { versionId }),
       inputType: reader.inputType,
-      ...(reader.maxItems
-        ? { maxItems: resolveNumber(this.stateName, reader.maxItems, input, context, 1) }
-        : {}),
+      ...(maxItems ? { maxItems } : {}),
     };
   }
 
@@ -268,11 +380,10 @@ export class DistributedMapConfig {
       );
     }
     const selected = this.selectItems(items, input, context);
-    const configuredConcurrency = this.configuredConcurrency(input, context);
     const children = this.batching
       ? this.batch(selected, this.batching, input, context)
       : selected.map((item, i) => ({ input: item, start: i, size: 1 }));
-    return { children, totalItems: selected.length, configuredConcurrency };
+    return { children, totalItems: selected.length };
   }
 
   private selectItems(
@@ -292,13 +403,6 @@ export class DistributedMapConfig {
     return selected;
   }
 
-  /** MaxConcurrency as configured; 0 (or absent) means no limit of its own. */
-  private configuredConcurrency(input: unknown, context: unknown): number {
-    return this.maxConcurrency
-      ? resolveNumber(this.stateName, this.maxConcurrency, input, context, 0)
-      : 0;
-  }
-
   private batch(
     items: unknown[],
     batching: Batching,
@@ -306,11 +410,12 @@ export class DistributedMapConfig {
     context: Record<string, unknown>,
   ): ChildInput[] {
     const maxItems = batching.maxItems
-      ? resolveNumber(this.stateName, batching.maxItems, input, context, 1)
+      ? resolveNumber(batching.maxItems, input, context, POSITIVE_INTEGER)
       : Number.MAX_SAFE_INTEGER;
+    // A MaxInputBytesPerBatchPath over 256 KiB is held to it (a static one is refused at load).
     const maxBytes = Math.min(
       batching.maxBytes
-        ? resolveNumber(this.stateName, batching.maxBytes, input, context, 1)
+        ? resolveNumber(batching.maxBytes, input, context, POSITIVE_INTEGER)
         : MAX_PAYLOAD_BYTES,
       MAX_PAYLOAD_BYTES,
     );
@@ -400,13 +505,6 @@ function compileItemReader(stateName: string, value: unknown): ItemReaderSpec {
       );
     }
   }
-  if (readerConfig.MaxItems !== undefined && readerConfig.MaxItemsPath !== undefined) {
-    throw new UnsupportedAslFeature(
-      stateName,
-      'ItemReader.ReaderConfig.MaxItems',
-      'ItemReader.ReaderConfig has both MaxItems and MaxItemsPath; give one',
-    );
-  }
   const parameters = reader.Parameters;
   if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) {
     throw unsupported(
@@ -441,8 +539,7 @@ function compileItemReader(stateName: string, value: unknown): ItemReaderSpec {
       stateName,
       readerConfig,
       'MaxItems',
-      1,
-      MAX_READER_ITEMS,
+      READER_MAX_ITEMS,
       'ItemReader.ReaderConfig.MaxItems',
     ),
   };
@@ -472,24 +569,34 @@ function describe(value: unknown): string {
 }
 
 /**
- * A field given as a number or as `<Field>Path` (a Path is evaluated on each run). `at` names the
- * field in errors (`ItemReader.ReaderConfig.MaxItems`).
+ * A field given as a number or as `<Field>Path` (a Path is evaluated on each run), not both. `at`
+ * names the field in errors (`ItemReader.ReaderConfig.MaxItems`).
  */
 function numberSource(
   stateName: string,
   holder: Record<string, unknown>,
   field: string,
-  min: number,
-  max: number,
+  rule: NumberRule,
   at: string = field,
 ): NumberSource | undefined {
   const pathField = `${field}Path`;
-  if (holder[pathField] !== undefined) {
-    const pathText = String(holder[pathField]);
-    return { path: compilePath(pathText, { stateName, field: `${at}Path` }), pathText };
+  if (holder[pathField] === undefined) {
+    const value = staticNumber(stateName, holder, field, rule, at);
+    return value === undefined ? undefined : { value };
   }
-  const value = staticNumber(stateName, holder, field, min, max, at);
-  return value === undefined ? undefined : { value };
+  if (holder[field] !== undefined) {
+    throw new UnsupportedAslFeature(
+      stateName,
+      at,
+      `${at} and ${pathField} cannot both be given ("You can specify either … but not both"); give one`,
+    );
+  }
+  const pathText = String(holder[pathField]);
+  return {
+    path: compilePath(pathText, { stateName, field: `${at}Path` }),
+    pathText,
+    field: pathField,
+  };
 }
 
 /** A number given in the definition: checked at load, so a bad one is an UnsupportedAslFeature. */
@@ -497,42 +604,93 @@ function staticNumber(
   stateName: string,
   holder: Record<string, unknown>,
   field: string,
-  min: number,
-  max: number,
+  rule: NumberRule,
   at: string = field,
 ): number | undefined {
   const value = holder[field];
   if (value === undefined) return undefined;
-  const integer = field !== 'ToleratedFailurePercentage';
-  if (
-    typeof value !== 'number' ||
-    value < min ||
-    value > max ||
-    (integer && !Number.isInteger(value))
-  ) {
+  if (typeof value !== 'number' || valueProblem(value, rule) !== undefined) {
+    const expected =
+      rule.staticText ?? `${rule.integer ? 'an integer' : 'a number'} in ${rule.min}..${rule.max}`;
     throw new UnsupportedAslFeature(
       stateName,
       at,
-      `${at} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${JSON.stringify(value)}`,
+      `${at} must be ${expected}, got ${JSON.stringify(value)}`,
     );
   }
   return value;
 }
 
-/** A number for this run; a Path selecting a bad value fails the run (States.Runtime). */
+/**
+ * A number for this run. A Path that selects nothing, or selects what the field does not take,
+ * fails the run with States.Runtime.
+ */
 function resolveNumber(
-  stateName: string,
   source: NumberSource,
   input: unknown,
   context: unknown,
-  min: number,
+  rule: NumberRule,
 ): number {
   if ('value' in source) return source.value;
+  const value = selected(source, input, context);
+  const problem = valueProblem(value, rule);
+  if (problem !== undefined) {
+    throw statesRuntimeError(refersTo(source, value, problem));
+  }
+  return value as number;
+}
+
+/**
+ * ReaderConfig.MaxItems(Path) for this run: 0 reads every item, more than 100,000,000 reads
+ * 100,000,000; a MaxItemsPath value that is not a non-negative integer fails the Map with
+ * States.ItemReaderFailed (catchable).
+ */
+function readerMaxItems(
+  source: NumberSource,
+  input: unknown,
+  context: unknown,
+): number | undefined {
+  if ('value' in source) return source.value === 0 ? undefined : source.value;
+  const value = selected(source, input, context);
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TaskFailure('States.ItemReaderFailed', refersTo(source, value, 'a valid integer'));
+  }
+  if (value < 0)
+    throw new TaskFailure('States.ItemReaderFailed', 'field MaxItems must be positive');
+  return value === 0 ? undefined : Math.min(value, MAX_READER_ITEMS);
+}
+
+/** What a `…Path` selects; nothing fails the run with States.Runtime. */
+function selected(
+  source: Extract<NumberSource, { path: PathEvaluator }>,
+  input: unknown,
+  context: unknown,
+): unknown {
   const value = source.path(input, context);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+  if (value === undefined) {
     throw statesRuntimeError(
-      `State "${stateName}": ${source.pathText} must select an integer >= ${min}, got ${describe(value)}`,
+      `Invalid path '${source.pathText}' : No results for path: ${source.field}`,
     );
   }
   return value;
+}
+
+/** Why `value` does not fit `rule` (what it is not), or undefined when it does. */
+function valueProblem(value: unknown, rule: NumberRule): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return rule.integer ? 'a valid integer' : 'a valid number';
+  }
+  if (rule.integer && !Number.isInteger(value)) return 'a valid integer';
+  return value < rule.min || value > rule.max ? rule.kind : undefined;
+}
+
+/** `The MaxConcurrencyPath field refers to value "x" which is not a valid integer: $.limit`. */
+function refersTo(
+  source: Extract<NumberSource, { path: PathEvaluator }>,
+  value: unknown,
+  problem: string,
+): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return `The ${source.field} field refers to value "${shown}" which is not ${problem}: ${source.pathText}`;
 }

@@ -5,12 +5,13 @@
  *
  * What it implements, as Step Functions does:
  * - MaxConcurrency(Path): children in flight at once; 0 or absent means AWS's ceiling, 10,000.
- * - ToleratedFailurePercentage / ToleratedFailureCount, counted in items (every item of a failed
- *   batch counts as failed; a child that is aborted or times out counts as failed). Without either,
- *   no failure is tolerated. Once the failed items exceed a threshold (count: more than the count;
- *   percentage: more than that share of all items) the map fails with
+ * - ToleratedFailurePercentage(Path) / ToleratedFailureCount(Path), counted in items (every item
+ *   of a failed batch counts as failed; a child that is aborted or times out counts as failed).
+ *   Without either, no failure is tolerated. Once the failed items exceed a threshold (count: more
+ *   than the count; percentage: more than that share of all items) the map fails with
  *   States.ExceedToleratedFailureThreshold, aborts the children still running (their task
- *   handlers see the abort) and starts no more.
+ *   handlers see the abort) and starts no more. The `…Path` fields are read from the Map's
+ *   effective input when the run starts, before its items are read (distributed-map-config.ts).
  * - ItemReader (S3 GetObject of a JSON / JSONL object): the object is read once per Map run
  *   through the ObjectReader the engine passes (resources.ts, over its S3Client), before any child
  *   starts; only the parsed items are kept. A missing object or bucket, an object that does not
@@ -36,6 +37,7 @@ import {
   type ChildInput,
   DistributedMapConfig,
   type ItemReaderRequest,
+  type MapRunSettings,
   itemReaderFailure,
 } from './distributed-map-config';
 import { type ErrorOutput, TaskFailure, cancelledError, errorOutput } from './errors';
@@ -109,10 +111,16 @@ export class DistributedMapRunner {
     if (run.cancellation.aborted) {
       return Promise.reject(cancelledError(run.cancellation.reason ?? 'cancelled'));
     }
-    if (!this.config.readsItems) return this.start(input, run, observer);
+    let settings: MapRunSettings;
+    try {
+      settings = this.config.runSettings(input, run.context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!this.config.readsItems) return this.start(input, run, settings, observer);
     return this.readItems(input, run).then((items) => {
       if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'cancelled');
-      return this.start(input, run, observer, items);
+      return this.start(input, run, settings, observer, items);
     });
   }
 
@@ -149,32 +157,29 @@ export class DistributedMapRunner {
   private start(
     input: unknown,
     run: RunScope,
+    settings: MapRunSettings,
     observer: MapRunObserver | undefined,
     readItems?: unknown[],
   ): Promise<unknown[]> {
-    const { children, totalItems, configuredConcurrency } = this.config.prepare(
-      input,
-      run.context,
-      readItems,
-    );
+    const { children, totalItems } = this.config.prepare(input, run.context, readItems);
+    const configured = settings.maxConcurrency;
     const maxConcurrency =
-      configuredConcurrency === 0
-        ? MAX_CHILDREN_IN_FLIGHT
-        : Math.min(configuredConcurrency, MAX_CHILDREN_IN_FLIGHT);
+      configured === 0 ? MAX_CHILDREN_IN_FLIGHT : Math.min(configured, MAX_CHILDREN_IN_FLIGHT);
     observer?.started({
       totalItems,
       childExecutions: children.length,
-      maxConcurrency: configuredConcurrency,
-      toleratedFailurePercentage: this.config.toleratedPercentage ?? 0,
-      toleratedFailureCount: this.config.toleratedCount ?? 0,
+      maxConcurrency: configured,
+      toleratedFailurePercentage: settings.toleratedPercentage ?? 0,
+      toleratedFailureCount: settings.toleratedCount ?? 0,
     });
-    return this.runChildren(children, totalItems, maxConcurrency, run, observer);
+    return this.runChildren(children, totalItems, maxConcurrency, settings, run, observer);
   }
 
   private runChildren(
     children: ChildInput[],
     totalItems: number,
     maxConcurrency: number,
+    settings: MapRunSettings,
     run: RunScope,
     observer: MapRunObserver | undefined,
   ): Promise<unknown[]> {
@@ -236,12 +241,12 @@ export class DistributedMapRunner {
           items: child.size,
           ...(error ? { error } : { output }),
         });
-        if (error && this.exceeded(failedItems, totalItems)) {
+        if (error && exceeded(settings, failedItems, totalItems)) {
           finished = true;
           stopWatching();
           const failure = new TaskFailure(
             'States.ExceedToleratedFailureThreshold',
-            `The specified tolerated failure threshold was exceeded: ${failedItems} of ${totalItems} items failed (${this.thresholdText()}); last failure: ${error.Error}`,
+            `The specified tolerated failure threshold was exceeded: ${failedItems} of ${totalItems} items failed (${thresholdText(settings)}); last failure: ${error.Error}`,
           );
           // Before the abort: the children still running count as aborted by this failure.
           observer?.finished('FAILED', errorOutput(failure));
@@ -310,22 +315,6 @@ export class DistributedMapRunner {
     });
   }
 
-  private exceeded(failedItems: number, totalItems: number): boolean {
-    const { toleratedCount: count, toleratedPercentage: percentage } = this.config;
-    if (count === undefined && percentage === undefined) return failedItems > 0;
-    if (count !== undefined && failedItems > count) return true;
-    return percentage !== undefined && failedItems * 100 > percentage * totalItems;
-  }
-
-  private thresholdText(): string {
-    const parts: string[] = [];
-    const { toleratedCount, toleratedPercentage } = this.config;
-    if (toleratedPercentage !== undefined)
-      parts.push(`ToleratedFailurePercentage ${toleratedPercentage}`);
-    if (toleratedCount !== undefined) parts.push(`ToleratedFailureCount ${toleratedCount}`);
-    return parts.length ? parts.join(', ') : 'no failure tolerated';
-  }
-
   private report(event: MapChildCompleted): void {
     try {
       this.onChildCompleted(event);
@@ -333,6 +322,29 @@ export class DistributedMapRunner {
       // A progress hook must never fail the map.
     }
   }
+}
+
+/**
+ * Whether `failedItems` of `totalItems` exceed the run's thresholds. The percentage's share of the
+ * items is taken at 12 significant digits: 18.4 × 375 is 6899.999… in binary floating point, and
+ * 69 failed items of 375 are exactly 18.4%, which does not exceed 18.4.
+ */
+function exceeded(settings: MapRunSettings, failedItems: number, totalItems: number): boolean {
+  const { toleratedCount: count, toleratedPercentage: percentage } = settings;
+  if (count === undefined && percentage === undefined) return failedItems > 0;
+  if (count !== undefined && failedItems > count) return true;
+  if (percentage === undefined) return false;
+  const toleratedItemsTimes100 = Number((percentage * totalItems).toPrecision(12));
+  return failedItems * 100 > toleratedItemsTimes100;
+}
+
+function thresholdText(settings: MapRunSettings): string {
+  const parts: string[] = [];
+  const { toleratedCount, toleratedPercentage } = settings;
+  if (toleratedPercentage !== undefined)
+    parts.push(`ToleratedFailurePercentage ${toleratedPercentage}`);
+  if (toleratedCount !== undefined) parts.push(`ToleratedFailureCount ${toleratedCount}`);
+  return parts.length ? parts.join(', ') : 'no failure tolerated';
 }
 
 function objectName(request: ItemReaderRequest): string {

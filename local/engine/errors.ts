@@ -50,12 +50,18 @@ export interface TaskFailureOptions {
   readonly retryable?: boolean;
   /** Catch may match it. @default true */
   readonly catchable?: boolean;
+  /** Step Functions reports no Cause (States.Timeout, a Fail state without Cause). */
+  readonly noCause?: boolean;
+  /** Step Functions reports no Error (a Fail state without Error). */
+  readonly noError?: boolean;
 }
 
 /** A Task state's failure: `name` is the Step Functions error, `message` its Cause. */
 export class TaskFailure extends Error {
   readonly isRetryable: boolean;
   readonly isCatchable: boolean;
+  readonly hasCause: boolean;
+  readonly hasError: boolean;
 
   constructor(
     override readonly name: string,
@@ -65,6 +71,8 @@ export class TaskFailure extends Error {
     super(cause);
     this.isRetryable = options.retryable ?? true;
     this.isCatchable = options.catchable ?? true;
+    this.hasCause = !options.noCause;
+    this.hasError = !options.noError;
   }
 }
 
@@ -87,11 +95,21 @@ export function cancelledError(reason: string): TaskFailure {
 /** The `{ Error, Cause }` pair Step Functions reports for a failure. */
 export interface ErrorOutput {
   readonly Error: string;
-  readonly Cause: string;
+  /** Absent when Step Functions reports none (States.Timeout, a Fail state without Cause). */
+  readonly Cause?: string;
+  /** False for a Fail state without Error: Step Functions reports none. */
+  readonly hasError?: boolean;
 }
 
 /** The Step Functions view of anything an execution threw. */
 export function errorOutput(error: unknown): ErrorOutput {
+  if (error instanceof TaskFailure) {
+    return {
+      Error: error.name,
+      ...(error.hasCause ? { Cause: error.message } : {}),
+      ...(error.hasError ? {} : { hasError: false }),
+    };
+  }
   if (error instanceof Error) return { Error: error.name, Cause: error.message };
   return { Error: 'Error', Cause: String(error) };
 }

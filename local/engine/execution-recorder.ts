@@ -5,10 +5,10 @@
  * - the engine: ExecutionStarted when StartExecution is called, and the terminal event
  *   (ExecutionSucceeded / ExecutionFailed / ExecutionAborted / ExecutionTimedOut) when the
  *   execution's status changes;
- * - the library's event log of the top-level run (`eventLogs`, consumed as it grows):
+ * - the interpreter's events of the top-level run (onEvent, synchronous):
  *   `<Type>StateEntered` / `<Type>StateExited` named after the state's ASL type (the Task that
  *   stands in for a DISTRIBUTED Map is a Map here), `MapIteration*` of inline Maps, and
- *   TaskTimedOut when the library's own task timer failed a state;
+ *   TaskTimedOut / LambdaFunctionTimedOut when a state's TimeoutSeconds passed;
  * - the top-level run's task handlers, wrapped: TaskScheduled (the handler's input as
  *   `parameters`) / TaskStarted / TaskSucceeded (its raw result) / TaskFailed — LambdaFunction*
  *   for a Task whose resource is a Lambda function ARN, as AWS records it — and MapStateStarted,
@@ -17,15 +17,10 @@
  * - the Distributed Map runner (MapRunObserver, a MapRunTracker): MapRunStarted /
  *   MapRunSucceeded / MapRunFailed / MapRunAborted and the Map Run's counts.
  * Distributed Map children keep no history (on AWS they are executions of their own; here they
- * are nested library runs whose event logs are dropped), so a run of 10,000+ items adds a
- * handful of events per page, not per item.
- *
- * Ordering: the library dispatches its events into an async generator and calls a task handler
- * synchronously right after dispatching StateEntered, so the consumer is a few microtasks behind
- * when the handler starts. A wrapped handler therefore waits one macrotask (the consumer has then
- * caught up) before it records TaskScheduled; its result is recorded before the library can
- * dispatch StateExited.
+ * are runs without a recorder), so a run of 10,000+ items adds a handful of events per page, not
+ * per item. Events arrive in order: the interpreter emits StateEntered before it calls a handler.
  */
+import type { InterpreterEvent } from './asl/run-context';
 import { errorOutput } from './errors';
 import type { MapRunObserver } from './distributed-map';
 import { type Details, type ExecutionHistory, payloadFields } from './history';
@@ -77,22 +72,6 @@ interface Invocation {
   done: boolean;
 }
 
-/** What the library's event log carries (its types are not exported). */
-interface LibraryEvent {
-  readonly type: string;
-  readonly timestamp: number;
-  readonly state?: {
-    readonly name: string;
-    readonly type: string;
-    readonly input?: unknown;
-    readonly output?: unknown;
-  };
-  readonly parentState?: { readonly name: string };
-  readonly index?: number;
-  readonly Error?: string;
-  readonly Cause?: unknown;
-}
-
 /** Records one top-level execution's history (see the file header). */
 export class ExecutionRecorder {
   private readonly inFlight = new Set<Invocation>();
@@ -110,22 +89,8 @@ export class ExecutionRecorder {
     this.options.history.add(type, detailsKey, details);
   }
 
-  /** Consumes the library's event log of the top-level run until it closes. */
-  async consume(events: AsyncGenerator<unknown>): Promise<void> {
-    for (;;) {
-      const { done, value } = await events.next();
-      if (done) return;
-      try {
-        this.onLibraryEvent(value as LibraryEvent);
-      } catch {
-        // A history problem never fails the execution.
-      }
-    }
-  }
-
   /** Wraps one call of a Task state's handler in the top-level run. */
   async task(stateName: string, input: unknown, invoke: () => Promise<unknown>): Promise<unknown> {
-    await nextMacrotask();
     const task = this.options.tasks.get(stateName);
     if (this.ended || !task) return invoke();
     const invocation: Invocation = { stateName, task, done: false };
@@ -193,7 +158,6 @@ export class ExecutionRecorder {
     stateName: string,
     invoke: (observer: MapRunObserver | undefined) => Promise<unknown>,
   ): Promise<unknown> {
-    await nextMacrotask();
     if (this.ended) return invoke(undefined);
     const mapRun = new MapRunTracker(this, stateName);
     const invocation: Invocation = { stateName, mapRun, done: false };
@@ -251,82 +215,57 @@ export class ExecutionRecorder {
     this.inFlight.clear();
   }
 
-  private onLibraryEvent(event: LibraryEvent): void {
+  /** An event of the top-level run (asl/run-context.ts); returns the history event id it got. */
+  onEvent(event: InterpreterEvent): number | undefined {
+    if (this.ended) return undefined;
     const history = this.options.history;
-    const timestamp = new Date(event.timestamp);
     switch (event.type) {
       case 'StateEntered':
       case 'StateExited': {
-        const state = event.state;
-        if (!state) return;
-        const kind = this.options.distributedMaps.has(state.name) ? 'Map' : state.type;
+        const kind = this.options.distributedMaps.has(event.stateName) ? 'Map' : event.stateType;
         if (event.type === 'StateEntered') {
-          history.add(
-            `${kind}StateEntered`,
-            'stateEnteredEventDetails',
-            { name: state.name, ...payloadFields('input', state.input) },
-            timestamp,
-          );
+          history.add(`${kind}StateEntered`, 'stateEnteredEventDetails', {
+            name: event.stateName,
+            ...payloadFields('input', event.input),
+          });
         } else {
-          history.add(
-            `${kind}StateExited`,
-            'stateExitedEventDetails',
-            { name: state.name, ...payloadFields('output', state.output) },
-            timestamp,
-          );
+          history.add(`${kind}StateExited`, 'stateExitedEventDetails', {
+            name: event.stateName,
+            ...payloadFields('output', event.output),
+          });
         }
-        return;
+        return history.length;
       }
-      case 'StateFailed': {
-        // The library's task timer failed the state while its handler was still running.
-        if (event.Error !== 'States.Timeout' || !event.state) return;
+      case 'TaskTimedOut': {
+        // The state's TimeoutSeconds passed while its handler was still running.
         const invocation = [...this.inFlight].find(
-          (i) => !i.done && i.task && i.stateName === event.state?.name,
+          (i) => !i.done && i.task && i.stateName === event.stateName,
         );
-        if (!invocation?.task) return;
+        if (!invocation?.task) return undefined;
         invocation.done = true;
         const { resourceType, resource, lambdaFunction } = invocation.task;
-        const cause = typeof event.Cause === 'string' ? event.Cause : String(event.Cause ?? '');
         if (lambdaFunction) {
-          history.add(
-            'LambdaFunctionTimedOut',
-            'lambdaFunctionTimedOutEventDetails',
-            { error: event.Error, cause },
-            timestamp,
-          );
+          history.add('LambdaFunctionTimedOut', 'lambdaFunctionTimedOutEventDetails', {
+            error: 'States.Timeout',
+          });
         } else {
-          history.add(
-            'TaskTimedOut',
-            'taskTimedOutEventDetails',
-            { resourceType, resource, error: event.Error, cause },
-            timestamp,
-          );
+          history.add('TaskTimedOut', 'taskTimedOutEventDetails', {
+            resourceType,
+            resource,
+            error: 'States.Timeout',
+          });
         }
-        return;
+        return history.length;
       }
-      case 'MapIterationStarted':
-      case 'MapIterationSucceeded':
-      case 'MapIterationFailed': {
+      default: {
         const detailsKey = `${event.type[0].toLowerCase()}${event.type.slice(1)}EventDetails`;
-        history.add(
-          event.type,
-          detailsKey,
-          { name: event.parentState?.name, index: event.index },
-          timestamp,
-        );
-        return;
+        history.add(event.type, detailsKey, { name: event.stateName, index: event.index });
+        return history.length;
       }
-      default:
-        // Execution* events come from the engine; retries and catches have no events of their own.
-        return;
     }
   }
 }
 
 function isCancellation(error: unknown): boolean {
   return error instanceof Error && error.name === 'States.Cancelled';
-}
-
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

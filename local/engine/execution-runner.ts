@@ -1,10 +1,10 @@
 /**
- * Running the engine's top-level executions, one library run each (docs/architecture.md §6):
+ * Running the engine's top-level executions, one interpreter run each (docs/architecture.md §6):
  * - a run starts on the turn of the event loop after StartExecution, so StartExecution returns
  *   at once, as on AWS;
  * - RUNNING → SUCCEEDED | FAILED (error, cause) | TIMED_OUT (the definition's TimeoutSeconds,
- *   enforced here: the library has no execution timeout) | ABORTED (stop, close);
- * - ending an execution aborts its cancellation scope, which stops the library run, every
+ *   enforced here, so that it also cancels what is in flight) | ABORTED (stop, close);
+ * - ending an execution aborts its cancellation scope, which stops the run, every
  *   Distributed Map child and every task handler in flight (they see their AbortSignal);
  * - once the history is complete the record is stored, onExecutionStatusChange runs, and only
  *   then does waitForExecution resolve, so a caller never sees the hook's work still pending.
@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { CancellationScope } from './cancellation';
 import type { CompiledMachine } from './compiled-machine';
-import { type MachinePlan, MAX_TIMER_SECONDS } from './definition';
+import type { MachinePlan } from './definition';
 import { errorOutput } from './errors';
 import { ExecutionRecorder, type TaskResourceInfo, taskResourceInfo } from './execution-recorder';
 import type { ExecutionRecord, ExecutionStatus, MutableRecord } from './execution-store';
@@ -31,8 +31,6 @@ export interface ActiveExecution {
   readonly record: MutableRecord;
   readonly scope: CancellationScope;
   readonly recorder: ExecutionRecorder;
-  /** Settles when the library's event log of the run closed (the history is complete). */
-  historyDone?: Promise<void>;
   /** JSON text of the input: each run gets its own parse, the record keeps its own. */
   readonly inputText: string;
   finalized: boolean;
@@ -159,8 +157,6 @@ export class ExecutionRunner {
     const run: RunScope = {
       executionArn: record.executionArn,
       context: {
-        // The library sets its own Input and StartTime; these serve the paths the engine
-        // evaluates itself (ItemSelector, BatchInput, ...).
         Execution: {
           Id: record.executionArn,
           Name: record.name,
@@ -185,7 +181,6 @@ export class ExecutionRunner {
     const started = this.options.machine.run(JSON.parse(execution.inputText) as unknown, run, {
       recorder: execution.recorder,
     });
-    execution.historyDone = started.events;
     started.result.then(
       (output) => {
         if (execution.scope.aborted) return;
@@ -203,7 +198,7 @@ export class ExecutionRunner {
     );
   }
 
-  /** `byEngine`: the engine ends it (not the library run): what is in flight was aborted. */
+  /** `byEngine`: the engine ends it (not the run itself): what is in flight was aborted. */
   private finalize(
     execution: ActiveExecution,
     status: TerminalStatus,
@@ -225,11 +220,13 @@ export class ExecutionRunner {
       record.stopDate,
       byEngine || status === 'ABORTED' || status === 'TIMED_OUT',
     );
-    // Stops the library run, Distributed Map children and handlers (a no-op after success).
+    // Stops the run, Distributed Map children and handlers (a no-op after success).
     execution.scope.abort(`execution ${status}`);
     const snapshot: ExecutionRecord = { ...record };
     void (async () => {
-      await this.historyComplete(execution);
+      // Whatever the stopped run still does is not recorded (the recorder ended).
+      await new Promise((resolve) => setImmediate(resolve));
+      this.historyComplete(execution);
       await this.options.reporter.save(snapshot);
       await this.options.reporter.notify(snapshot);
       this.active.delete(record.executionArn);
@@ -237,43 +234,25 @@ export class ExecutionRunner {
     })();
   }
 
-  /** Waits (briefly) for the library's event log to close, then seals and retains the history. */
-  private async historyComplete(execution: ActiveExecution): Promise<void> {
-    if (execution.historyDone) {
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, 1000);
-      });
-      await Promise.race([execution.historyDone, grace]);
-      clearTimeout(timer);
-    }
+  /** Seals and retains the history. */
+  private historyComplete(execution: ActiveExecution): void {
     execution.recorder.seal();
     this.options.archive.retain(execution.record.executionArn);
   }
 }
 
-const FAIL_STATE_DEFAULTS = {
-  name: 'FailStateError',
-  message: 'Execution failed because of a Fail state',
-};
-
-/** What an execution failed with: the library wraps the state's error (ExecutionError.cause). */
+/** What an execution failed with; a Fail state without Error or Cause reports none. */
 function failureFields(error: unknown): { error?: string; cause?: string } {
-  const failure =
-    error instanceof Error && error.name === 'ExecutionError' && error.cause !== undefined
-      ? error.cause
-      : error;
-  const { Error: name, Cause: cause } = errorOutput(failure);
-  // A Fail state without Error / Cause: the library fills in placeholders, AWS reports none.
+  const { Error: name, Cause: cause, hasError } = errorOutput(error);
   return {
-    ...(name !== FAIL_STATE_DEFAULTS.name ? { error: name } : {}),
-    ...(cause !== FAIL_STATE_DEFAULTS.message ? { cause } : {}),
+    ...(hasError === false ? {} : { error: name }),
+    ...(cause !== undefined ? { cause } : {}),
   };
 }
 
 /** setTimeout for any delay (chained below the 2^31-1 ms limit). */
 function longTimeout(ms: number, callback: () => void): { cancel(): void } {
-  const limit = MAX_TIMER_SECONDS * 1000;
+  const limit = 2_147_483_647;
   let timer: NodeJS.Timeout;
   const arm = (remaining: number) => {
     timer = setTimeout(

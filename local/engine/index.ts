@@ -1,5 +1,4 @@
-/** The embedded Step Functions engine (docs/architecture.md §6). Polyfills load before anything else. */
-import './polyfills';
+/** The embedded Step Functions engine (docs/architecture.md §6). */
 
 export { LocalStepFunctions } from './local-step-functions';
 export type {

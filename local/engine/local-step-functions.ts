@@ -1,7 +1,8 @@
 /**
  * LocalStepFunctions: one synthesized state machine, run in-process with the Step Functions
  * execution API (StartExecution, DescribeExecution, ListExecutions, StopExecution,
- * GetExecutionHistory, DescribeMapRun, ListMapRuns) around aws-local-stepfunctions. docs/architecture.md §6.
+ * GetExecutionHistory, DescribeMapRun, ListMapRuns, DescribeStateMachineForExecution,
+ * ValidateStateMachineDefinition) around aws-local-stepfunctions. docs/architecture.md §6.
  *
  * This class is the facade: it owns the execution records and answers the API; the work is
  * done by
@@ -20,7 +21,6 @@
  *
  * Deviations from AWS that the engine knows of are listed in docs/local-engine.md.
  */
-import './polyfills';
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -43,6 +43,11 @@ import type { MapRunRecord } from './map-runs';
 import { loadStored, reportRecovered } from './recovery';
 import { type AdapterDependencies, LambdaRegistry, type LocalLambda } from './resources';
 import { StatusReporter } from './status-hooks';
+import {
+  type ValidateDefinitionRequest,
+  type ValidateDefinitionResult,
+  validateStateMachineDefinition,
+} from './validate-definition';
 
 export interface LocalStepFunctionsOptions {
   /** The state machine as CDK synthesized it (local/stack/synthesized-definition.ts). */
@@ -65,8 +70,6 @@ export interface LocalStepFunctionsOptions {
   readonly roleArn?: string;
   /** Multiplies every Retry interval (and MaxDelaySeconds); 0 retries at once. @default 1 (AWS-like) */
   readonly retryIntervalScale?: number;
-  /** Fixed retry waits in ms per state name (the library's override; wins over the scale). */
-  readonly retryIntervalOverrides?: Readonly<Record<string, number | number[]>>;
   /** Runs the definition through asl-validator first. @default true */
   readonly validateDefinition?: boolean;
   /** After every terminal transition (SUCCEEDED, FAILED, TIMED_OUT, ABORTED), and for each recovered execution. */
@@ -92,7 +95,10 @@ export interface LocalStepFunctionsOptions {
 }
 
 export interface StartExecutionRequest {
-  /** 1..80 of [A-Za-z0-9-_]. @default a UUID */
+  /**
+   * 1..80 characters, none of them white space, a control character or one of
+   * < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : / (execution-input.ts: AWS's rule). @default a UUID
+   */
   readonly name?: string;
   /** A JSON value, or JSON text (as the Step Functions API takes it). @default {} */
   readonly input?: unknown;
@@ -105,6 +111,17 @@ export interface StopExecutionRequest {
 
 export interface ListExecutionsRequest {
   readonly statusFilter?: ExecutionStatus;
+}
+
+/** DescribeStateMachineForExecution: the state machine an execution ran. */
+export interface StateMachineForExecution {
+  readonly stateMachineArn: string;
+  readonly name: string;
+  /** The definition as given to the engine (not the transform the library runs). */
+  readonly definition: AslDefinition;
+  readonly roleArn: string;
+  /** The machine is never updated locally: when this engine was created. */
+  readonly updateDate: Date;
 }
 
 export class LocalStepFunctions {
@@ -138,7 +155,6 @@ export class LocalStepFunctions {
 
     const { plan, transformedDefinition } = loadDefinition(definition, {
       dynamoDbClientConfigured: options.dynamoDbClient !== undefined,
-      retryIntervalScale: options.retryIntervalScale,
       validate: options.validateDefinition ?? true,
     });
     this.transformedDefinition = transformedDefinition;
@@ -253,6 +269,29 @@ export class LocalStepFunctions {
   /** DescribeMapRun (a copy); ResourceNotFound for an unknown (or no longer retained) Map Run. */
   describeMapRun(mapRunArn: string): MapRunRecord {
     return this.archive.describeMapRun(mapRunArn);
+  }
+
+  /**
+   * DescribeStateMachineForExecution: the one machine every execution of this engine ran;
+   * ExecutionDoesNotExist for an unknown execution.
+   */
+  describeStateMachineForExecution(executionArn: string): StateMachineForExecution {
+    this.recordOf(executionArn);
+    return {
+      stateMachineArn: this.stateMachineArn,
+      name: this.stateMachineName,
+      definition: structuredClone(this.options.definition.definition),
+      roleArn: this.roleArn,
+      updateDate: this.creationDate,
+    };
+  }
+
+  /**
+   * ValidateStateMachineDefinition: whether `definition` (ASL as JSON text) would load in the local
+   * engine, as AWS's result (OK | FAIL) and diagnostics (validate-definition.ts).
+   */
+  validateStateMachineDefinition(request: ValidateDefinitionRequest): ValidateDefinitionResult {
+    return validateStateMachineDefinition(request);
   }
 
   /** Resolves with the execution's final record, after onExecutionStatusChange ran. */

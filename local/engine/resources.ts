@@ -3,7 +3,7 @@
  *
  * | Resource                                               | served by                                  |
  * | ------------------------------------------------------ | ------------------------------------------ |
- * | arn:aws:states:::lambda:invoke                         | a registered LocalLambda (result wrapped)  |
+ * | arn:aws:states:::lambda:invoke                         | a registered LocalLambda (lambda-invoke.ts)|
  * | arn:aws:lambda:<region>:<account>:function:<name>      | a registered LocalLambda (result as is)    |
  * | arn:aws:states:::states:startExecution                 | a new execution of this same engine        |
  * | arn:aws:states:::aws-sdk:dynamodb:<action>             | @aws-sdk/client-dynamodb, errors DynamoDb.* |
@@ -12,35 +12,74 @@
  * A DISTRIBUTED Map's ItemReader (arn:aws:states:::s3:getObject) is not a Task: the Distributed Map
  * runner reads the object through an ObjectReader, s3ObjectReader over the caller's S3Client.
  *
- * Each invocation runs in its own CancellationScope (a child of its execution's): a stopped
- * execution, a Distributed Map that cancels its children, or the Task's TimeoutSeconds aborts the
- * handler's signal. A Lambda handler sees it as `context.abortSignal`; DynamoDB calls pass it to
- * the SDK. The Lambda function timeout is enforced as on AWS: past it the task fails with
- * `Sandbox.Timedout` (the handler cannot be killed in-process; it is told through its signal).
+ * Each invocation runs in its own CancellationScope, a child of the one the interpreter gives the
+ * Task (asl/task.ts, which enforces TimeoutSeconds / TimeoutSecondsPath and aborts that scope): a
+ * stopped execution, a Distributed Map that cancels its children, or the Task's timeout aborts
+ * the handler's signal. A Lambda handler sees it as `context.abortSignal`; DynamoDB calls pass it
+ * to the SDK. The Lambda function timeout is enforced as on AWS (lambda-invoke.ts).
+ *
+ * What each integration returns and how it fails follows the Step Functions developer guide
+ * ("Invoke an AWS Lambda function with Step Functions", "Call DynamoDB with Step Functions",
+ * "Learning to use AWS service SDK integrations", "Start a new AWS Step Functions state machine
+ * from a running execution", "Handling errors in Step Functions workflows"); where the guide is
+ * silent, AWS executions recorded by LocalStack's AWS-validated snapshots
+ * (tests/aws/services/stepfunctions/v2/{services,error_handling}). Lambda: see lambda-invoke.ts.
+ *
+ * - Any task result over 256 KiB (UTF-8 JSON, the service quota) fails States.DataLimitExceeded,
+ *   not retried, with AWS's cause "The state/task '<Resource>' returned a result with a size
+ *   exceeding the maximum number of bytes service limit." (observed text; for a function ARN AWS
+ *   names the function ARN, which is the Resource; for other resources the quoted name is our
+ *   choice). The guide also says States.ALL does not catch it — asl/error-handling.ts decides that.
+ * - Optimized DynamoDB (dynamodb:getItem|putItem|updateItem|deleteItem, AWS SDK for Java v1 on
+ *   AWS): the result is the API response plus SdkHttpMetadata / SdkResponseMetadata (observed);
+ *   the headers are those the store answered with, named as AWS names them (Server, Connection,
+ *   x-amzn-RequestId, x-amz-crc32, Content-Length, Date, Content-Type), so a store that sends no
+ *   Server header shows none. An error the SDK models (ConditionalCheckFailedException,
+ *   ResourceNotFoundException, TransactionCanceledException, …) is `DynamoDB.<name>`, any other
+ *   (ValidationException, SerializationException, AccessDeniedException…) is
+ *   `DynamoDB.AmazonDynamoDBException` (observed for ValidationException); the Cause is
+ *   `<message> (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: <code>; Request ID: <id>;
+ *   Proxy: null)` (observed).
+ * - AWS SDK DynamoDB (aws-sdk:dynamodb:*, AWS SDK for Java v2 on AWS): the result is the API
+ *   response without metadata; a modeled error is `DynamoDb.<name>`, with the `Exception` suffix
+ *   added when the model's name lacks it (the guide: "include the Exception suffix … even if the
+ *   suffix isn't already part of the service-provided error name", e.g. InternalServerError →
+ *   DynamoDb.InternalServerErrorException); any other is `DynamoDb.DynamoDbException` (observed);
+ *   the Cause is `<message> (Service: DynamoDb, Status Code: 400, Request ID: <id>)` (observed).
+ *   Binary attributes come back as base64 strings.
+ * - Either DynamoDB flavour when no HTTP answer came back (connection refused…):
+ *   `<prefix>.SdkClientException`, "Unable to execute HTTP request: <message>" (the Java SDKs'
+ *   client exception; decision).
+ * - states:startExecution (optimized): `{ ExecutionArn, SdkHttpMetadata, SdkResponseMetadata,
+ *   StartDate }` (observed; StartDate in epoch milliseconds, the headers synthesized: a
+ *   StartExecution answer's x-amzn-RequestId, connection, Content-Length, Date, Content-Type).
+ *   Only this engine's own state machine can be started: any other ARN fails
+ *   `StepFunctions.StateMachineDoesNotExistException`, "State Machine Does Not Exist: '<arn>'
+ *   (Service: AWSStepFunctions; Status Code: 400; Error Code: StateMachineDoesNotExist; Request ID:
+ *   <id>; Proxy: null)" (observed wording). Input may be JSON text or any JSON value; null or
+ *   absent starts with `{}`.
+ * - None of our own JavaScript errors (TypeError…) becomes a Step Functions error name.
  */
 import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AslState } from '../stack/synthesized-definition';
 import type { CancellationScope } from './cancellation';
 import { StepFunctionsApiError, TaskFailure, cancelledError, statesRuntimeError } from './errors';
+import {
+  type LambdaDependencies,
+  invokeFunctionResource,
+  javaV1Cause,
+  lambdaInvoke,
+  sdkResponseMetadata,
+} from './lambda-invoke';
 
-/** A Lambda function run in-process. */
-export interface LocalLambda {
-  readonly functionName: string;
-  readonly arn: string;
-  /** The function's timeout (fractions allowed, for tests). */
-  readonly timeoutSeconds: number;
-  /** The handler (Lambda's Node.js handlers are async). Outside the engine, pass lambdaContext(fn). */
-  invoke(event: unknown, context: LocalLambdaContext): Promise<unknown>;
-}
-
-/** The Lambda context a LocalLambda receives, plus the signal of its invocation. */
-export interface LocalLambdaContext extends Context {
-  /** Aborted when the execution stops, its Distributed Map cancels it, or a timeout passes. */
-  readonly abortSignal: AbortSignal;
-}
+export {
+  LambdaRegistry,
+  type LocalLambda,
+  type LocalLambdaContext,
+  lambdaContext,
+} from './lambda-invoke';
 
 /** What a Task handler needs to know about the run it serves. */
 export interface RunScope {
@@ -105,19 +144,15 @@ export function classifyResource(resource: string): ResourceKind {
 }
 
 /** What the adapters need from the engine. */
-export interface AdapterDependencies {
-  readonly lambdas: LambdaRegistry;
+export interface AdapterDependencies extends LambdaDependencies {
   readonly dynamoDbClient?: dynamodb.DynamoDBClient;
   /** For a Distributed Map's ItemReader (pointing at the local S3 endpoint). */
   readonly s3Client?: S3Client;
-  readonly stateMachineArn: string;
   /** Starts an execution of this engine's state machine (throws StepFunctionsApiError). */
   startExecution(request: { name?: string; input: unknown }): {
     executionArn: string;
     startDate: Date;
   };
-  /** Keeps a handler's promise visible to close() until it settles. */
-  track(work: Promise<unknown>): void;
 }
 
 /** The handler of one Task state (not a DISTRIBUTED Map stand-in: the engine serves those). */
@@ -126,25 +161,21 @@ export function createTaskHandler(
   state: AslState,
   deps: AdapterDependencies,
 ): TaskHandler {
-  const kind = classifyResource(String(state.Resource));
-  const timeoutSeconds =
-    typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
-  let serve: (input: unknown, run: RunScope, invocation: CancellationScope) => Promise<unknown>;
+  const resource = String(state.Resource);
+  const kind = classifyResource(resource);
+  let serve: (input: unknown, invocation: CancellationScope) => Promise<unknown>;
   switch (kind.kind) {
     case 'lambdaInvoke':
-      serve = (input, _run, invocation) => lambdaInvoke(stateName, input, invocation, deps);
+      serve = (input, invocation) => lambdaInvoke(stateName, input, invocation, deps);
       break;
-    case 'lambdaFunction': {
-      const arn = String(state.Resource);
-      serve = (input, _run, invocation) =>
-        invokeFunction(deps.lambdas.resolve(arn), input, invocation, deps);
+    case 'lambdaFunction':
+      serve = (input, invocation) => invokeFunctionResource(resource, input, invocation, deps);
       break;
-    }
     case 'startExecution':
       serve = async (input) => startExecution(stateName, input, deps);
       break;
     case 'dynamodb':
-      serve = (input, _run, invocation) => dynamoDbCall(kind, input, invocation, deps);
+      serve = (input, invocation) => dynamoDbCall(kind, input, invocation, deps);
       break;
     default:
       throw new Error(`State "${stateName}": ${kind.reason}`);
@@ -152,194 +183,32 @@ export function createTaskHandler(
   return async (input, run) => {
     if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'cancelled');
     const invocation = run.cancellation.child();
-    const timer =
-      timeoutSeconds === undefined
-        ? undefined
-        : setTimeout(() => invocation.abort('States.Timeout'), timeoutSeconds * 1000);
     try {
-      return await serve(input, run, invocation);
+      return withinDataLimit(resource, await serve(input, invocation));
     } catch (error) {
+      // Stopped, cancelled or timed out (asl/task.ts has already settled the state then).
       if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'cancelled');
-      // The state's TimeoutSeconds passed: the library's own timer (same delay, set just after
-      // this handler was called) fails the state with States.Timeout; whatever the aborted
-      // handler threw must not win that race.
-      if (invocation.reason === 'States.Timeout') return new Promise<never>(() => undefined);
       throw error;
     } finally {
-      if (timer) clearTimeout(timer);
       invocation.dispose();
     }
   };
 }
 
-// ---- Lambda -------------------------------------------------------------------------------
-
-/** The registered functions, found by name, ARN or qualified ARN (`:$LATEST`). */
-export class LambdaRegistry {
-  private readonly byName = new Map<string, LocalLambda>();
-  private readonly byArn = new Map<string, LocalLambda>();
-
-  constructor(lambdas: readonly LocalLambda[]) {
-    for (const fn of lambdas) {
-      if (this.byName.has(fn.functionName) || this.byArn.has(fn.arn)) {
-        throw new Error(`LocalLambda ${fn.functionName} (${fn.arn}) is registered twice`);
-      }
-      if (!(fn.timeoutSeconds > 0)) {
-        throw new Error(
-          `LocalLambda ${fn.functionName}: timeoutSeconds must be > 0, got ${fn.timeoutSeconds}`,
-        );
-      }
-      this.byName.set(fn.functionName, fn);
-      this.byArn.set(fn.arn, fn);
-    }
-  }
-
-  /** Resolves a FunctionName as Lambda does, or fails with Lambda.ResourceNotFoundException. */
-  resolve(functionName: string): LocalLambda {
-    const found = this.find(functionName);
-    if (!found) {
-      throw new TaskFailure(
-        'Lambda.ResourceNotFoundException',
-        `Function not found: ${functionName} (Service: Lambda, Status Code: 404, Error Code: ResourceNotFoundException, Request ID: ${randomUUID()})`,
-      );
-    }
-    return found;
-  }
-
-  private find(functionName: string): LocalLambda | undefined {
-    let unqualified = functionName;
-    if (functionName.startsWith('arn:')) {
-      // arn:partition:lambda:region:account:function:name[:qualifier]
-      const parts = functionName.split(':');
-      if (parts.length === 8) {
-        if (parts[7] !== '$LATEST') return undefined;
-        unqualified = parts.slice(0, 7).join(':');
-      }
-      return this.byArn.get(unqualified);
-    }
-    const parts = functionName.split(':');
-    if (parts.length >= 3 && parts[1] === 'function') {
-      // account:function:name[:qualifier]
-      if (parts.length === 4 && parts[3] !== '$LATEST') return undefined;
-      const fn = this.byName.get(parts[2]);
-      return fn && fn.arn.split(':')[4] === parts[0] ? fn : undefined;
-    }
-    if (parts.length === 2) {
-      if (parts[1] !== '$LATEST') return undefined;
-      unqualified = parts[0];
-    }
-    return this.byName.get(unqualified);
-  }
-}
-
-async function lambdaInvoke(
-  stateName: string,
-  input: unknown,
-  invocation: CancellationScope,
-  deps: AdapterDependencies,
-): Promise<unknown> {
-  const parameters = (input ?? {}) as Record<string, unknown>;
-  if (typeof parameters.FunctionName !== 'string') {
-    throw statesRuntimeError(
-      `State "${stateName}": lambda:invoke needs Parameters.FunctionName (a string), got ${JSON.stringify(parameters.FunctionName)}`,
-    );
-  }
-  const fn = deps.lambdas.resolve(parameters.FunctionName);
-  const payload = 'Payload' in parameters ? parameters.Payload : {};
-  const result = await invokeFunction(fn, payload, invocation, deps);
-  return { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
-}
-
-/** 256 KiB: Step Functions' limit on a task result. */
+/** 256 KiB: Step Functions' limit on a task result (and on any state's data). */
 export const MAX_PAYLOAD_BYTES = 262_144;
 
-async function invokeFunction(
-  fn: LocalLambda,
-  event: unknown,
-  invocation: CancellationScope,
-  deps: AdapterDependencies,
-): Promise<unknown> {
-  const requestId = randomUUID();
-  const timeoutMs = fn.timeoutSeconds * 1000;
-  const deadline = Date.now() + timeoutMs;
-  const scope = invocation.child();
-  const context = lambdaContext(fn, requestId, deadline, scope.signal);
-
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      scope.abort('Sandbox.Timedout');
-      const errorMessage = `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`;
-      reject(
-        new TaskFailure(
-          'Sandbox.Timedout',
-          JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage }),
-        ),
-      );
-    }, timeoutMs);
-  });
-  // Called inside an async function so that a synchronous throw is a rejection too.
-  const running = (async () => fn.invoke(event, context))();
-  deps.track(running);
-  try {
-    const result = await Promise.race([running, timedOut]);
-    return jsonResult(result);
-  } catch (error) {
-    if (error instanceof TaskFailure) throw error;
-    throw lambdaFailure(error);
-  } finally {
-    clearTimeout(timer);
-    scope.dispose();
-  }
-}
-
-/** What Lambda returns: the handler's result through JSON (undefined → null), size-checked. */
-function jsonResult(result: unknown): unknown {
-  const text = JSON.stringify(result);
-  if (text === undefined) return null;
-  if (text.length > MAX_PAYLOAD_BYTES / 4 && Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
+/** The result itself, or States.DataLimitExceeded when its JSON is over 256 KiB. */
+function withinDataLimit(resource: string, result: unknown): unknown {
+  const text = JSON.stringify(result) ?? 'null';
+  if (text.length > MAX_PAYLOAD_BYTES / 3 && Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
     throw new TaskFailure(
       'States.DataLimitExceeded',
-      `The function result is ${Buffer.byteLength(text)} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a state's data`,
+      `The state/task '${resource}' returned a result with a size exceeding the maximum number of bytes service limit.`,
       { retryable: false },
     );
   }
-  return JSON.parse(text) as unknown;
-}
-
-/** A thrown error as Step Functions reports a Lambda function error (Node.js runtime format). */
-function lambdaFailure(error: unknown): TaskFailure {
-  const errorType = error instanceof Error ? error.name : 'Error';
-  const errorMessage = error instanceof Error ? error.message : String(error);
-  const trace = error instanceof Error && error.stack ? error.stack.split('\n') : [];
-  return new TaskFailure(errorType, JSON.stringify({ errorType, errorMessage, trace }));
-}
-
-/** A Lambda-like context for a LocalLambda invocation (also for invoking one outside the engine). */
-export function lambdaContext(
-  fn: LocalLambda,
-  requestId: string = randomUUID(),
-  deadline: number = Date.now() + fn.timeoutSeconds * 1000,
-  abortSignal: AbortSignal = new AbortController().signal,
-): LocalLambdaContext {
-  const unsupported = (what: string) => () => {
-    throw new Error(`context.${what}() is not supported by the local runtime: return or throw`);
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: fn.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: fn.arn,
-    memoryLimitInMB: '128',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${fn.functionName}`,
-    logStreamName: `local/[$LATEST]${requestId.replace(/-/g, '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported('done'),
-    fail: unsupported('fail'),
-    succeed: unsupported('succeed'),
-    abortSignal,
-  };
+  return result;
 }
 
 // ---- states:startExecution ----------------------------------------------------------------
@@ -348,9 +217,9 @@ function startExecution(stateName: string, input: unknown, deps: AdapterDependen
   const parameters = (input ?? {}) as Record<string, unknown>;
   const arn = parameters.StateMachineArn;
   if (arn !== deps.stateMachineArn) {
-    throw new TaskFailure(
-      'StepFunctions.StateMachineDoesNotExistException',
-      `State Machine Does Not Exist: '${String(arn)}' (Service: AWSStepFunctions; Status Code: 400; Error Code: StateMachineDoesNotExist; the local runtime runs only ${deps.stateMachineArn})`,
+    throw stepFunctionsError(
+      'StateMachineDoesNotExist',
+      `State Machine Does Not Exist: '${String(arn)}'`,
     );
   }
   let executionInput: unknown = parameters.Input ?? {};
@@ -358,33 +227,75 @@ function startExecution(stateName: string, input: unknown, deps: AdapterDependen
     try {
       executionInput = JSON.parse(executionInput) as unknown;
     } catch (error) {
-      throw new TaskFailure(
-        'StepFunctions.InvalidExecutionInputException',
-        `Invalid State Machine Execution Input: ${(error as Error).message} (Service: AWSStepFunctions; Status Code: 400; Error Code: InvalidExecutionInput)`,
+      throw stepFunctionsError(
+        'InvalidExecutionInput',
+        `Invalid State Machine Execution Input: '${(error as Error).message}'`,
       );
     }
   }
   if (parameters.Name !== undefined && typeof parameters.Name !== 'string') {
     throw statesRuntimeError(`State "${stateName}": Parameters.Name must be a string`);
   }
+  let started: { executionArn: string; startDate: Date };
   try {
-    const started = deps.startExecution({ name: parameters.Name, input: executionInput });
-    return { ExecutionArn: started.executionArn, StartDate: started.startDate.getTime() };
+    started = deps.startExecution({ name: parameters.Name, input: executionInput });
   } catch (error) {
     if (error instanceof StepFunctionsApiError) {
       if (error.name === 'EngineClosed') throw cancelledError(error.message);
-      throw new TaskFailure(
-        `StepFunctions.${error.name}Exception`,
-        `${error.message} (Service: AWSStepFunctions; Status Code: 400; Error Code: ${error.name})`,
-      );
+      throw stepFunctionsError(error.name, error.message);
     }
     throw error;
   }
+  const requestId = randomUUID();
+  const body = JSON.stringify({
+    executionArn: started.executionArn,
+    startDate: started.startDate.getTime() / 1000,
+  });
+  return {
+    ExecutionArn: started.executionArn,
+    ...sdkResponseMetadata(
+      [
+        ['x-amzn-RequestId', requestId],
+        ['connection', 'keep-alive'],
+        ['Content-Length', String(Buffer.byteLength(body))],
+        ['Date', new Date().toUTCString()],
+        ['Content-Type', 'application/x-amz-json-1.0'],
+      ],
+      200,
+      requestId,
+    ),
+    StartDate: started.startDate.getTime(),
+  };
+}
+
+/** `StepFunctions.<code>Exception`, worded as the optimized integration words it. */
+function stepFunctionsError(code: string, message: string): TaskFailure {
+  return new TaskFailure(
+    `StepFunctions.${code}Exception`,
+    javaV1Cause(message, 'AWSStepFunctions', 400, code),
+  );
 }
 
 // ---- DynamoDB -----------------------------------------------------------------------------
 
-type CommandConstructor = new (input: unknown) => unknown;
+type CommandConstructor = new (input: unknown) => {
+  middlewareStack: { add(middleware: unknown, options: Record<string, unknown>): void };
+};
+
+type HeaderCapture = (
+  next: (args: unknown) => Promise<{ response?: { headers?: Record<string, string> } }>,
+) => (args: unknown) => Promise<unknown>;
+
+/** The headers of an optimized DynamoDB result, in the order and spelling AWS shows them. */
+const DYNAMODB_HEADERS = [
+  'Server',
+  'Connection',
+  'x-amzn-RequestId',
+  'x-amz-crc32',
+  'Content-Length',
+  'Date',
+  'Content-Type',
+];
 
 async function dynamoDbCall(
   kind: Extract<ResourceKind, { kind: 'dynamodb' }>,
@@ -395,42 +306,91 @@ async function dynamoDbCall(
   const client = deps.dynamoDbClient;
   if (!client) throw new Error('No DynamoDBClient configured'); // checked at load time
   const Command = (dynamodb as unknown as Record<string, CommandConstructor>)[kind.commandName];
+  const command = new Command(input);
+  const optimized = kind.errorPrefix === 'DynamoDB';
+  let headers: Record<string, string> | undefined;
+  if (optimized) {
+    const capture: HeaderCapture = (next) => async (args) => {
+      const out = await next(args);
+      headers = out.response?.headers;
+      return out;
+    };
+    command.middlewareStack.add(capture, { step: 'deserialize', name: 'localEngineHeaders' });
+  }
+  let output: Record<string, unknown>;
   try {
-    const output = (await client.send(new Command(input) as never, {
+    output = (await client.send(command as never, {
       abortSignal: invocation.signal,
     })) as unknown as Record<string, unknown>;
-    const result = { ...output };
-    delete result.$metadata;
-    return jsonSafe(result);
   } catch (error) {
     if (invocation.aborted) throw error; // the wrapper turns it into a cancellation
     throw dynamoDbFailure(kind.errorPrefix, error);
   }
+  const { $metadata, ...result } = output as {
+    $metadata?: { httpStatusCode?: number; requestId?: string };
+  };
+  const response = jsonSafe(result) as Record<string, unknown>;
+  if (!optimized) return response;
+  const received = new Map(
+    Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
+  );
+  const requestId = $metadata?.requestId ?? received.get('x-amzn-requestid') ?? randomUUID();
+  if (!received.has('x-amzn-requestid')) received.set('x-amzn-requestid', requestId);
+  const named = DYNAMODB_HEADERS.filter((name) => received.has(name.toLowerCase())).map(
+    (name) => [name, received.get(name.toLowerCase()) as string] as const,
+  );
+  return {
+    ...response,
+    ...sdkResponseMetadata(named, $metadata?.httpStatusCode ?? 200, requestId),
+  };
 }
 
-function dynamoDbFailure(prefix: string, error: unknown): TaskFailure {
-  const { exception, detail } = sdkErrorDetail('DynamoDb', error);
-  return new TaskFailure(`${prefix}.${exception}`, detail);
+interface SdkError {
+  name?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number; requestId?: string; extendedRequestId?: string };
+}
+
+/** A DynamoDB SDK error as the optimized (`DynamoDB.`) or AWS SDK (`DynamoDb.`) integration. */
+function dynamoDbFailure(prefix: 'DynamoDB' | 'DynamoDb', error: unknown): TaskFailure {
+  const e = (error ?? {}) as SdkError;
+  const message = e.message ?? String(error);
+  const status = e.$metadata?.httpStatusCode;
+  if (status === undefined) {
+    return new TaskFailure(
+      `${prefix}.SdkClientException`,
+      `Unable to execute HTTP request: ${message}`,
+    );
+  }
+  const code = e.name ?? 'UnknownError';
+  const modeled =
+    typeof (dynamodb as Record<string, unknown>)[code] === 'function' &&
+    (dynamodb as unknown as Record<string, { prototype: unknown }>)[code].prototype instanceof
+      dynamodb.DynamoDBServiceException;
+  const generic = prefix === 'DynamoDB' ? 'AmazonDynamoDBException' : 'DynamoDbException';
+  const exception = modeled ? (code.endsWith('Exception') ? code : `${code}Exception`) : generic;
+  const cause =
+    prefix === 'DynamoDB'
+      ? javaV1Cause(message, 'AmazonDynamoDBv2', status, code, e.$metadata?.requestId ?? 'null')
+      : sdkErrorDetail('DynamoDb', error).detail;
+  return new TaskFailure(`${prefix}.${exception}`, cause);
 }
 
 /**
- * An AWS SDK error as Step Functions words a service's failure: the exception (the SDK's name
- * when the service answered, else SdkClientException) and `<message> (Service: …, Status Code: …,
- * Request ID: …)`.
+ * An AWS SDK error as Step Functions words a service's failure (AWS SDK for Java v2 wording,
+ * observed): the exception (the SDK's name when the service answered, else SdkClientException)
+ * and `<message> (Service: …, Status Code: …, Request ID: …[, Extended Request ID: …])`.
  */
 export function sdkErrorDetail(
   service: string,
   error: unknown,
 ): { exception: string; detail: string } {
-  const e = error as {
-    name?: string;
-    message?: string;
-    $metadata?: { httpStatusCode?: number; requestId?: string };
-  };
+  const e = (error ?? {}) as SdkError;
   const status = e.$metadata?.httpStatusCode;
+  const extended = e.$metadata?.extendedRequestId;
   return {
     exception: status !== undefined && e.name ? e.name : 'SdkClientException',
-    detail: `${e.message ?? String(error)} (Service: ${service}, Status Code: ${status ?? 'none'}, Request ID: ${e.$metadata?.requestId ?? 'none'})`,
+    detail: `${e.message ?? String(error)} (Service: ${service}, Status Code: ${status ?? 'none'}, Request ID: ${e.$metadata?.requestId ?? 'none'}${extended ? `, Extended Request ID: ${extended}` : ''})`,
   };
 }
 

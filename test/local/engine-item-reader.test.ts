@@ -3,7 +3,16 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type S3Endpoint, startS3Endpoint } from '../../local/aws/s3-endpoint';
 import { UnsupportedAslFeature } from '../../local/engine';
-import { closeAll, distributedMap, engineFor, lambda, run, sleep, until } from './engine-support';
+import {
+  closeAll,
+  distributedMap,
+  engineFor,
+  functionArn,
+  lambda,
+  run,
+  sleep,
+  until,
+} from './engine-support';
 
 const BUCKET = 'b';
 
@@ -28,8 +37,21 @@ const jsonReader = (key: string, readerConfig: Record<string, unknown> = {}) => 
 });
 
 /** A machine whose DISTRIBUTED Map `Fan` (End unless `fields` has a Next) runs `work` per child. */
+// Children call `work` by its function ARN: the item itself is the event, strings included (a
+// lambda:invoke Payload that is a string is sent as JSON text, which "c" is not).
 const machine = (fields: Record<string, unknown>, states: Record<string, unknown> = {}) =>
-  distributedMap('work', fields, states);
+  distributedMap(
+    'work',
+    {
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+        StartAt: 'Work',
+        States: { Work: { Type: 'Task', Resource: functionArn('work'), End: true } },
+      },
+      ...fields,
+    },
+    states,
+  );
 
 /** A `work` LocalLambda that records every child input and returns it. */
 function recorder(): { seen: unknown[]; fn: ReturnType<typeof lambda> } {

@@ -157,7 +157,7 @@ describe('Retry and Catch', () => {
 });
 
 describe('Lambda adapters', () => {
-  it('returns { ExecutedVersion, Payload, StatusCode } from lambda:invoke, resolving name, ARN and :$LATEST', async () => {
+  it('returns { ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata, StatusCode } from lambda:invoke, resolving name, ARN and :$LATEST', async () => {
     const contexts: { functionName: string; awsRequestId: string; invokedFunctionArn: string }[] =
       [];
     const task = (functionName: string) => ({
@@ -194,6 +194,8 @@ describe('Lambda adapters', () => {
     const expected = {
       ExecutedVersion: '$LATEST',
       Payload: { doubled: 42, at: '1970-01-01T00:00:00.000Z' }, // through JSON, as Lambda returns it
+      SdkHttpMetadata: expect.objectContaining({ HttpStatusCode: 200 }) as unknown,
+      SdkResponseMetadata: { RequestId: expect.any(String) as unknown },
       StatusCode: 200,
     };
     expect(record.output).toEqual({
@@ -237,7 +239,9 @@ describe('Lambda adapters', () => {
 
     expect(record.status).toBe('FAILED');
     expect(record.error).toBe('Lambda.ResourceNotFoundException');
-    expect(record.cause).toMatch(/^Function not found: missing/);
+    expect(record.cause).toMatch(
+      /^Function not found: arn:aws:lambda:us-east-1:000000000000:function:missing \(Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; /,
+    );
   });
 
   it('fails past the function timeout with Sandbox.Timedout, and the handler sees its abort signal', async () => {

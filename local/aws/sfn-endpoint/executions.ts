@@ -5,10 +5,20 @@
 import type { ExecutionRecord, ExecutionStatus } from '../../engine';
 import { newestFirst, pageAfter } from './paging';
 import {
+  ARN,
+  CAUSE,
+  ERROR,
   EXECUTION_STATUSES,
   executionArnField,
+  INCLUDED_DATA,
+  LIST_EXECUTIONS_PAGE_TOKEN,
+  LONG_ARN,
+  NAME,
+  optionalEnum,
   optionalString,
+  optionalTraceHeader,
   pageSize,
+  REDRIVE_FILTERS,
   requiredString,
   validArn,
 } from './request-fields';
@@ -16,11 +26,20 @@ import { type OperationContext, requireStateMachine } from './state-machines';
 import { type Body, epochSeconds, validation } from './wire';
 
 export function startExecution(context: OperationContext, body: Body): Body {
-  requireStateMachine(context, requiredString(body, 'stateMachineArn', 256));
-  const name = optionalString(body, 'name', 80);
-  // A loose bound on characters: the engine checks the input's 256 KiB in bytes (InvalidExecutionInput).
-  const input = optionalString(body, 'input', 262_144 * 4);
-  optionalString(body, 'traceHeader', 256);
+  const stateMachineArn = requiredString(body, 'stateMachineArn', ARN);
+  // "If you provide a qualified state machine ARN that refers to a Distributed Map state, the
+  // request fails with ValidationException."
+  if (stateMachineArn.startsWith(`${context.engine.stateMachineArn}/`)) {
+    throw validation(
+      `Value '${stateMachineArn}' at 'stateMachineArn': a Distributed Map state's ARN cannot be started`,
+    );
+  }
+  requireStateMachine(context, stateMachineArn);
+  const name = optionalString(body, 'name', NAME);
+  // "Length constraints apply to the payload size, and are expressed as bytes in UTF-8
+  // encoding": the engine measures the text as received (InvalidExecutionInput over 262,144).
+  const input = optionalString(body, 'input', { min: 0, max: Number.MAX_SAFE_INTEGER });
+  optionalTraceHeader(body);
   const record = context.engine.startExecution({
     ...(name !== undefined ? { name } : {}),
     input: input ?? '{}',
@@ -29,7 +48,9 @@ export function startExecution(context: OperationContext, body: Body): Body {
 }
 
 export function describeExecution(context: OperationContext, body: Body): Body {
-  const record = context.engine.describeExecution(executionArnField(body));
+  const executionArn = executionArnField(body);
+  optionalEnum(body, 'includedData', INCLUDED_DATA);
+  const record = context.engine.describeExecution(executionArn);
   const described: Body = {
     ...executionListItem(record),
     input: JSON.stringify(record.input),
@@ -46,26 +67,30 @@ export function describeExecution(context: OperationContext, body: Body): Body {
 }
 
 export function listExecutions(context: OperationContext, body: Body): Body {
-  const stateMachineArn = optionalString(body, 'stateMachineArn', 256);
-  const mapRunArn = optionalString(body, 'mapRunArn', 2048);
-  const statusFilter = optionalString(body, 'statusFilter', 32);
+  const stateMachineArn = optionalString(body, 'stateMachineArn', ARN);
+  const mapRunArn = optionalString(body, 'mapRunArn', LONG_ARN);
+  const statusFilter = optionalEnum(body, 'statusFilter', EXECUTION_STATUSES);
   const maxResults = pageSize(body);
-  const nextToken = optionalString(body, 'nextToken', 1024);
-  optionalString(body, 'redriveFilter', 32);
-  if (statusFilter !== undefined && !EXECUTION_STATUSES.has(statusFilter)) {
-    throw validation(
-      `Value '${statusFilter}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${[...EXECUTION_STATUSES].join(', ')}]`,
-    );
-  }
+  const nextToken = optionalString(body, 'nextToken', LIST_EXECUTIONS_PAGE_TOKEN);
+  const redriveFilter = optionalEnum(body, 'redriveFilter', REDRIVE_FILTERS);
   if ((stateMachineArn === undefined) === (mapRunArn === undefined)) {
     throw validation('Exactly one of stateMachineArn and mapRunArn must be given');
   }
+  // "If you provide a stateMachineArn and a PENDING_REDRIVE statusFilter, the API returns a
+  // validation exception."
+  if (stateMachineArn !== undefined && statusFilter === 'PENDING_REDRIVE') {
+    throw validation(
+      'statusFilter PENDING_REDRIVE is only valid with a mapRunArn, not a stateMachineArn',
+    );
+  }
   if (mapRunArn !== undefined) {
     // Map Run children are not kept locally (they are nested runs, not executions).
-    context.engine.describeMapRun(validArn(mapRunArn, 'mapRunArn'));
+    context.engine.describeMapRun(validArn(mapRunArn, 'mapRunArn', ['mapRun']));
     return { executions: [] };
   }
   requireStateMachine(context, stateMachineArn as string);
+  // Redrive is not supported locally: no execution was ever redriven.
+  if (redriveFilter === 'REDRIVEN') return { executions: [] };
   const executions = context.engine
     .listExecutions(
       statusFilter === undefined ? {} : { statusFilter: statusFilter as ExecutionStatus },
@@ -83,8 +108,8 @@ export function listExecutions(context: OperationContext, body: Body): Body {
 
 export function stopExecution(context: OperationContext, body: Body): Body {
   const executionArn = executionArnField(body);
-  const error = optionalString(body, 'error', 256);
-  const cause = optionalString(body, 'cause', 32_768);
+  const error = optionalString(body, 'error', ERROR);
+  const cause = optionalString(body, 'cause', CAUSE);
   const record = context.engine.stopExecution(executionArn, {
     ...(error !== undefined ? { error } : {}),
     ...(cause !== undefined ? { cause } : {}),

@@ -6,7 +6,13 @@
  */
 import type { HistoryEvent } from '../../engine';
 import { decodeToken, encodeToken } from './paging';
-import { executionArnField, optionalBoolean, optionalString, pageSize } from './request-fields';
+import {
+  executionArnField,
+  optionalBoolean,
+  optionalString,
+  PAGE_TOKEN,
+  pageSize,
+} from './request-fields';
 import type { OperationContext } from './state-machines';
 import { ApiError, type Body, epochSeconds } from './wire';
 
@@ -18,7 +24,7 @@ export function getExecutionHistory(context: OperationContext, body: Body): Body
   const maxResults = pageSize(body);
   const reverseOrder = optionalBoolean(body, 'reverseOrder') ?? false;
   const includeExecutionData = optionalBoolean(body, 'includeExecutionData') ?? true;
-  const nextToken = optionalString(body, 'nextToken', 1024);
+  const nextToken = optionalString(body, 'nextToken', PAGE_TOKEN);
   const events = context.engine.getExecutionHistory(executionArn);
   // Tokens carry the id of the next event to return and the direction they were issued for.
   let start = reverseOrder ? events.length : 1;

@@ -11,8 +11,9 @@
  * and the server goes on. Requests are not authenticated (SigV4 is ignored): bind it to loopback.
  *
  * Operations: StartExecution, DescribeExecution, ListExecutions, StopExecution,
- * GetExecutionHistory, DescribeStateMachine, ListStateMachines, ListMapRuns, DescribeMapRun.
- * Every other operation answers `UnknownOperationException` naming it. Plus four txconfirm routes
+ * GetExecutionHistory, DescribeStateMachine, DescribeStateMachineForExecution, ListStateMachines,
+ * ValidateStateMachineDefinition, ListMapRuns, DescribeMapRun. Request fields are checked against
+ * the API reference's constraints (request-fields.ts). Every other operation answers `UnknownOperationException` naming it. Plus four txconfirm routes
  * for the operator CLI: `GET /txconfirm/target`, `POST /txconfirm/schedule`,
  * `GET|POST /txconfirm/provider` (the simulated provider's fault modes) and
  * `GET /txconfirm/metrics` (the metrics the handlers emitted, the alarms on them).

@@ -6,7 +6,9 @@ import type { MapRunRecord } from '../../engine';
 import { newestFirst, pageAfter } from './paging';
 import {
   executionArnField,
+  LONG_ARN,
   optionalString,
+  PAGE_TOKEN,
   pageSize,
   requiredString,
   validArn,
@@ -17,7 +19,7 @@ import { type Body, epochSeconds } from './wire';
 export function listMapRuns(context: OperationContext, body: Body): Body {
   const executionArn = executionArnField(body);
   const maxResults = pageSize(body);
-  const nextToken = optionalString(body, 'nextToken', 1024);
+  const nextToken = optionalString(body, 'nextToken', PAGE_TOKEN);
   const mapRuns = context.engine
     .listMapRuns(executionArn)
     .sort(newestFirst((mapRun) => mapRun.mapRunArn));
@@ -38,7 +40,7 @@ export function listMapRuns(context: OperationContext, body: Body): Body {
 }
 
 export function describeMapRun(context: OperationContext, body: Body): Body {
-  const mapRunArn = validArn(requiredString(body, 'mapRunArn', 2048), 'mapRunArn');
+  const mapRunArn = validArn(requiredString(body, 'mapRunArn', LONG_ARN), 'mapRunArn', ['mapRun']);
   const mapRun: MapRunRecord = context.engine.describeMapRun(mapRunArn);
   return {
     mapRunArn: mapRun.mapRunArn,

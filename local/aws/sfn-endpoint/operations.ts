@@ -9,9 +9,11 @@ import { getExecutionHistory } from './history';
 import { describeMapRun, listMapRuns } from './map-runs';
 import {
   describeStateMachine,
+  describeStateMachineForExecution,
   listStateMachines,
   type OperationContext,
   stateMachineDescription,
+  validateStateMachineDefinition,
 } from './state-machines';
 import type { Body } from './wire';
 
@@ -26,7 +28,9 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   StopExecution: stopExecution,
   GetExecutionHistory: getExecutionHistory,
   DescribeStateMachine: describeStateMachine,
+  DescribeStateMachineForExecution: describeStateMachineForExecution,
   ListStateMachines: listStateMachines,
+  ValidateStateMachineDefinition: validateStateMachineDefinition,
   ListMapRuns: listMapRuns,
   DescribeMapRun: describeMapRun,
 };

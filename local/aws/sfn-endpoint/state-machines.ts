@@ -1,14 +1,33 @@
 /**
- * The one state machine the local endpoint serves: DescribeStateMachine and ListStateMachines,
- * and the check that a request names it. Its description comes from the synthesized stack (the
- * ASL as CDK synthesized it, the template's role, type, logging and tracing), so scripts that
- * read the deployed machine's configuration read the same fields locally.
+ * The one state machine the local endpoint serves: DescribeStateMachine, ListStateMachines and
+ * DescribeStateMachineForExecution, and the check that a request names it; and
+ * ValidateStateMachineDefinition, which needs no machine. Its description comes from the
+ * synthesized stack (the ASL as CDK synthesized it, the template's role, type, logging and
+ * tracing), so scripts that read the deployed machine's configuration read the same fields
+ * locally.
  */
 import type { LocalStepFunctions } from '../../engine';
+import { validateStateMachineDefinition as validateDefinition } from '../../engine/validate-definition';
 import type { LocalRuntime } from '../../runtime/local-runtime';
 import { resolveIntrinsics } from '../../stack/synthesized-definition';
-import { optionalString, pageSize, requiredString, validArn } from './request-fields';
+import {
+  ARN,
+  DEFINITION,
+  executionArnField,
+  INCLUDED_DATA,
+  optionalEnum,
+  optionalString,
+  PAGE_TOKEN,
+  pageSize,
+  requiredString,
+  SEVERITIES,
+  STATE_MACHINE_TYPES,
+  validArn,
+} from './request-fields';
 import { ApiError, type Body, epochSeconds } from './wire';
+
+/** ValidateStateMachineDefinition's maxResults: "Valid Range: Minimum value of 0. Maximum value of 100." */
+const MAX_DIAGNOSTICS = 100;
 
 /** DescribeStateMachine's fields that come from the template (read once, at start). */
 export interface StateMachineDescription {
@@ -66,7 +85,7 @@ export function stateMachineDescription(runtime: LocalRuntime): StateMachineDesc
 
 /** The one local state machine; any other valid ARN does not exist here. */
 export function requireStateMachine(context: OperationContext, arn: string): void {
-  validArn(arn, 'stateMachineArn');
+  validArn(arn, 'stateMachineArn', ['stateMachine']);
   if (arn !== context.engine.stateMachineArn) {
     throw new ApiError(
       'StateMachineDoesNotExist',
@@ -76,13 +95,15 @@ export function requireStateMachine(context: OperationContext, arn: string): voi
 }
 
 export function describeStateMachine(context: OperationContext, body: Body): Body {
-  requireStateMachine(context, requiredString(body, 'stateMachineArn', 256));
+  requireStateMachine(context, requiredString(body, 'stateMachineArn', ARN));
+  const includedData = optionalEnum(body, 'includedData', INCLUDED_DATA);
   const sm = context.stateMachine;
   return {
     stateMachineArn: sm.stateMachineArn,
     name: sm.name,
     status: 'ACTIVE',
-    definition: sm.definition,
+    // "If called with includedData = METADATA_ONLY, the returned definition will be {}."
+    definition: includedData === 'METADATA_ONLY' ? '{}' : sm.definition,
     roleArn: sm.roleArn,
     type: sm.type,
     // Locally the machine exists since the runtime started.
@@ -92,10 +113,49 @@ export function describeStateMachine(context: OperationContext, body: Body): Bod
   };
 }
 
+/**
+ * The machine an execution ran (every local execution ran the one machine): DescribeStateMachine's
+ * fields, with updateDate (the machine is never updated locally: when the runtime started).
+ */
+export function describeStateMachineForExecution(context: OperationContext, body: Body): Body {
+  const executionArn = executionArnField(body);
+  optionalEnum(body, 'includedData', INCLUDED_DATA);
+  const machine = context.engine.describeStateMachineForExecution(executionArn);
+  const sm = context.stateMachine;
+  return {
+    stateMachineArn: machine.stateMachineArn,
+    name: machine.name,
+    definition: sm.definition,
+    roleArn: sm.roleArn,
+    updateDate: epochSeconds(machine.updateDate),
+    ...(sm.loggingConfiguration ? { loggingConfiguration: sm.loggingConfiguration } : {}),
+    ...(sm.tracingConfiguration ? { tracingConfiguration: sm.tracingConfiguration } : {}),
+  };
+}
+
+/** ValidateStateMachineDefinition: whether the definition loads in the local engine. */
+export function validateStateMachineDefinition(_context: OperationContext, body: Body): Body {
+  const definition = requiredString(body, 'definition', DEFINITION);
+  const type = optionalEnum(body, 'type', STATE_MACHINE_TYPES);
+  const severity = optionalEnum(body, 'severity', SEVERITIES);
+  const maxResults = pageSize(body, MAX_DIAGNOSTICS, MAX_DIAGNOSTICS);
+  const validated = validateDefinition({
+    definition,
+    ...(type !== undefined ? { type } : {}),
+    ...(severity !== undefined ? { severity } : {}),
+    maxResults,
+  });
+  return {
+    result: validated.result,
+    diagnostics: validated.diagnostics,
+    truncated: validated.truncated,
+  };
+}
+
 /** One machine, one page: any nextToken is foreign. */
 export function listStateMachines(context: OperationContext, body: Body): Body {
   pageSize(body);
-  const nextToken = optionalString(body, 'nextToken', 1024);
+  const nextToken = optionalString(body, 'nextToken', PAGE_TOKEN);
   if (nextToken !== undefined) {
     throw new ApiError('InvalidToken', `Invalid Token: '${nextToken}'`);
   }

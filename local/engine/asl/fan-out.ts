@@ -1,0 +1,274 @@
+/**
+ * Parallel and inline Map states (docs/local-engine.md "States"). A DISTRIBUTED Map is not run
+ * here: the engine plans it as a Task served by its Distributed Map runner (definition.ts).
+ * - Parallel: every branch runs on the state's input (after Parameters / Arguments), each in a
+ *   variable scope of its own; the result is the branches' outputs in order. The first branch
+ *   to fail stops the others, and the state fails with its error.
+ * - Map: ItemsPath (JSONPath; default `$`) or Items (JSONata; default the input) must give an
+ *   array; each item becomes `$$.Map.Item.Value` (`Index` its position) for ItemSelector (or the
+ *   legacy Parameters), and the processor runs once per item, at most MaxConcurrency at a time
+ *   (0: no limit), in a variable scope of its own. The result is the outputs in item order; the
+ *   first failure stops the rest and fails the state.
+ */
+import { InvalidAslDefinition, statesRuntimeError } from '../errors';
+import { compileJsonataTemplate, queryEvaluationError } from './jsonata';
+import type { MachineDocument } from './machine';
+import { type Evaluator, compilePathField, compileTemplate } from './payload';
+import { emit, type RunContext, throwIfStopped } from './run-context';
+import {
+  type FieldEnv,
+  type Finished,
+  type JsonataEvaluator,
+  type QueryLanguage,
+  type StateFields,
+  effectiveInput,
+  finishState,
+  workInput,
+} from './state-fields';
+
+/** A compiled machine, as fan-out states run them. */
+export interface SubMachine {
+  run(input: unknown, run: RunContext): Promise<unknown>;
+}
+
+export type FanOut =
+  | { readonly type: 'Parallel'; readonly branches: readonly SubMachine[] }
+  | {
+      readonly type: 'Map';
+      readonly processor: SubMachine;
+      readonly items?: Evaluator;
+      readonly itemsPathText?: string;
+      readonly itemsJsonata?: JsonataEvaluator;
+      readonly itemSelector?: Evaluator;
+      readonly itemSelectorJsonata?: JsonataEvaluator;
+      readonly maxConcurrency: (
+        effective: unknown,
+        input: unknown,
+        env: FieldEnv,
+      ) => Promise<number>;
+    };
+
+export function compileFanOut(
+  stateName: string,
+  state: Record<string, unknown>,
+  language: QueryLanguage,
+  compile: (document: MachineDocument) => SubMachine,
+): FanOut {
+  if (state.Type === 'Parallel') {
+    if (!Array.isArray(state.Branches) || state.Branches.length === 0) {
+      throw new InvalidAslDefinition(
+        `State "${stateName}": a Parallel state needs a non-empty Branches array`,
+      );
+    }
+    return { type: 'Parallel', branches: (state.Branches as MachineDocument[]).map(compile) };
+  }
+  const processor = (state.ItemProcessor ?? state.Iterator) as MachineDocument | undefined;
+  if (!processor)
+    throw new InvalidAslDefinition(`State "${stateName}": a Map state needs an ItemProcessor`);
+  if ('ItemSelector' in state && 'Parameters' in state) {
+    throw new InvalidAslDefinition(
+      `State "${stateName}": ItemSelector and Parameters cannot be used together`,
+    );
+  }
+  const where = (field: string) => ({ stateName, field });
+  const selectorField = 'ItemSelector' in state ? 'ItemSelector' : 'Parameters';
+  return {
+    type: 'Map',
+    processor: compile(processor),
+    items: 'ItemsPath' in state ? compilePathField(state.ItemsPath, where('ItemsPath')) : undefined,
+    itemsPathText: typeof state.ItemsPath === 'string' ? state.ItemsPath : undefined,
+    itemsJsonata:
+      'Items' in state ? compileJsonataTemplate(state.Items, where('Items')) : undefined,
+    itemSelector:
+      language === 'JSONPath' && selectorField in state
+        ? compileTemplate(state[selectorField], where(selectorField))
+        : undefined,
+    itemSelectorJsonata:
+      language === 'JSONata' && 'ItemSelector' in state
+        ? compileJsonataTemplate(state.ItemSelector, where('ItemSelector'))
+        : undefined,
+    maxConcurrency: compileMaxConcurrency(stateName, state, language),
+  };
+}
+
+function compileMaxConcurrency(
+  stateName: string,
+  state: Record<string, unknown>,
+  language: QueryLanguage,
+): (effective: unknown, input: unknown, env: FieldEnv) => Promise<number> {
+  if ('MaxConcurrency' in state && 'MaxConcurrencyPath' in state) {
+    throw new InvalidAslDefinition(
+      `State "${stateName}": MaxConcurrency and MaxConcurrencyPath cannot be used together`,
+    );
+  }
+  const value = state.MaxConcurrency;
+  if (language === 'JSONata' && typeof value === 'string') {
+    const evaluate = compileJsonataTemplate(value, { stateName, field: 'MaxConcurrency' });
+    return async (_effective, input, env) => {
+      const n = await evaluate({
+        states: { input, context: env.context },
+        variables: env.variables,
+      });
+      if (!Number.isInteger(n) || (n as number) < 0) {
+        throw queryEvaluationError(
+          `The MaxConcurrency expression must give a non-negative integer, got ${JSON.stringify(n)}`,
+        );
+      }
+      return n as number;
+    };
+  }
+  if (value !== undefined) {
+    if (!Number.isInteger(value) || (value as number) < 0) {
+      throw new InvalidAslDefinition(
+        `State "${stateName}": MaxConcurrency must be a non-negative integer`,
+      );
+    }
+    return async () => value as number;
+  }
+  if ('MaxConcurrencyPath' in state) {
+    const path = String(state.MaxConcurrencyPath);
+    const read = compilePathField(state.MaxConcurrencyPath, {
+      stateName,
+      field: 'MaxConcurrencyPath',
+    });
+    return async (effective, _input, env) => {
+      const n = read({ input: effective, context: env.context, variables: env.variables });
+      if (n === undefined) {
+        throw statesRuntimeError(
+          `Invalid path '${path}' : No results for path: MaxConcurrencyPath`,
+        );
+      }
+      if (!Number.isInteger(n) || (n as number) < 0) {
+        throw statesRuntimeError(
+          `The MaxConcurrencyPath '${path}' must point to a non-negative integer, got ${JSON.stringify(n)}`,
+        );
+      }
+      return n as number;
+    };
+  }
+  return async () => 0;
+}
+
+export async function runFanOut(
+  fanOut: FanOut,
+  fields: StateFields,
+  input: unknown,
+  env: FieldEnv,
+  run: RunContext,
+  stateName: string,
+): Promise<Finished> {
+  const effective = effectiveInput(fields, input, env);
+  let result: unknown[];
+  if (fanOut.type === 'Parallel') {
+    const branchInput = await workInput(fields, input, effective, env);
+    result = await runAll(fanOut.branches.length, 0, run, (child, i) =>
+      fanOut.branches[i].run(branchInput, child),
+    );
+  } else {
+    const items = await mapItems(fanOut, input, effective, env);
+    const limit = await fanOut.maxConcurrency(effective, input, env);
+    result = await runAll(items.length, limit, run, async (child, index) => {
+      const context = {
+        ...(env.context as object),
+        Map: { Item: { Index: index, Value: items[index] } },
+      };
+      let itemInput: unknown = items[index];
+      if (fanOut.itemSelector) {
+        itemInput = fanOut.itemSelector({ input: effective, context, variables: env.variables });
+      } else if (fanOut.itemSelectorJsonata) {
+        itemInput = await fanOut.itemSelectorJsonata({
+          states: { input, context },
+          variables: env.variables,
+        });
+      }
+      emit(run, { type: 'MapIterationStarted', stateName, index });
+      try {
+        const output = await fanOut.processor.run(itemInput, child);
+        emit(run, { type: 'MapIterationSucceeded', stateName, index });
+        return output;
+      } catch (error) {
+        if (!child.cancellation.aborted)
+          emit(run, { type: 'MapIterationFailed', stateName, index });
+        throw error;
+      }
+    });
+  }
+  return finishState(fields, input, effective, { value: result }, env);
+}
+
+async function mapItems(
+  fanOut: Extract<FanOut, { type: 'Map' }>,
+  input: unknown,
+  effective: unknown,
+  env: FieldEnv,
+): Promise<unknown[]> {
+  if (fanOut.itemsJsonata) {
+    const items = await fanOut.itemsJsonata({
+      states: { input, context: env.context },
+      variables: env.variables,
+    });
+    if (!Array.isArray(items)) {
+      throw queryEvaluationError(
+        `The Items expression must give an array, got ${JSON.stringify(items) ?? 'nothing'}`,
+      );
+    }
+    return items;
+  }
+  const source = fanOut.items
+    ? fanOut.items({ input: effective, context: env.context, variables: env.variables })
+    : effective;
+  if (!Array.isArray(source)) {
+    const path = fanOut.itemsPathText ?? '$';
+    throw statesRuntimeError(
+      source === undefined
+        ? `Invalid path '${path}' : No results for path: ItemsPath`
+        : `Map state input at ItemsPath '${path}' must be an array, got ${JSON.stringify(source)}`,
+    );
+  }
+  return source;
+}
+
+/**
+ * Runs `count` children, at most `limit` at a time (0: all), each in its own cancellation scope
+ * and variable scope; the first failure stops the others and is rethrown once all have settled.
+ */
+async function runAll(
+  count: number,
+  limit: number,
+  run: RunContext,
+  start: (child: RunContext, index: number) => Promise<unknown>,
+): Promise<unknown[]> {
+  const scope = run.cancellation.child();
+  const results = new Array<unknown>(count);
+  let failure: { error: unknown } | undefined;
+  let nextIndex = 0;
+  const worker = async (): Promise<void> => {
+    while (nextIndex < count && !failure) {
+      const index = nextIndex++;
+      const child: RunContext = {
+        ...run,
+        cancellation: scope.child(),
+        variables: run.variables.child(),
+      };
+      try {
+        results[index] = await start(child, index);
+      } catch (error) {
+        if (!failure) {
+          failure = { error };
+          scope.abort('a sibling failed');
+        }
+      } finally {
+        child.cancellation.dispose();
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(count, limit > 0 ? limit : count));
+  try {
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    scope.dispose();
+  }
+  throwIfStopped(run);
+  if (failure) throw failure.error;
+  return results;
+}

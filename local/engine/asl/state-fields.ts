@@ -1,0 +1,331 @@
+/**
+ * The input and output fields of one state, in either query language, compiled once
+ * (docs/local-engine.md "State input and output"):
+ * - JSONPath: InputPath → Parameters → (the work) → ResultSelector → ResultPath → OutputPath,
+ *   and Assign with `$` the state's result (after ResultSelector; the effective input for a
+ *   state without a result). ResultPath places the result into the state's raw input; null keeps
+ *   the raw input; InputPath / OutputPath null give `{}`.
+ * - JSONata: Arguments (default: the state's input) → (the work) → Output (default: the result,
+ *   or the input for a state without one) and Assign, both with `$states.input`, `$states.result`
+ *   and `$states.context`.
+ * Assign is evaluated with the variables' values at the state's entry and applied by the caller
+ * once the state has finished.
+ */
+import { InvalidAslDefinition, TaskFailure, statesRuntimeError } from '../errors';
+import { type JsonataEnv, compileJsonataTemplate } from './jsonata';
+import { type PathEnv, ResultPathMismatch, isReferencePath, setAtPath } from './json-path';
+import { type Evaluator, compilePathField, compileTemplate } from './payload';
+import { RESERVED_VARIABLE_NAMES, VARIABLE_NAME, type VariableScope } from './variables';
+
+export type QueryLanguage = 'JSONPath' | 'JSONata';
+export type JsonataEvaluator = (env: JsonataEnv) => Promise<unknown>;
+
+/** What evaluating a state's fields needs besides its input. */
+export interface FieldEnv {
+  /** The context object as the state sees it (`$$`, `$states.context`). */
+  readonly context: unknown;
+  readonly variables: VariableScope;
+}
+
+const JSONPATH_ONLY = [
+  'InputPath',
+  'Parameters',
+  'ResultSelector',
+  'ResultPath',
+  'OutputPath',
+  'ItemsPath',
+  'SecondsPath',
+  'TimestampPath',
+  'TimeoutSecondsPath',
+  'HeartbeatSecondsPath',
+  'MaxConcurrencyPath',
+  'ToleratedFailurePercentagePath',
+  'ToleratedFailureCountPath',
+  'ErrorPath',
+  'CausePath',
+] as const;
+const JSONATA_ONLY = ['Arguments', 'Output', 'Items'] as const;
+
+export interface StateFields {
+  readonly language: QueryLanguage;
+  readonly stateName: string;
+  /** JSONPath: undefined is `$`, null is `{}`. */
+  readonly inputPath?: Evaluator | null;
+  readonly parameters?: Evaluator;
+  readonly resultSelector?: Evaluator;
+  /** JSONPath: undefined is `$`. */
+  readonly resultPath?: string | null;
+  readonly outputPath?: Evaluator | null;
+  readonly outputPathText?: string;
+  readonly inputPathText?: string;
+  readonly assignPath?: Evaluator;
+  readonly arguments?: JsonataEvaluator;
+  readonly output?: JsonataEvaluator;
+  readonly assignJsonata?: JsonataEvaluator;
+}
+
+/** The state's query language: its own, else the machine's (JSONata cannot turn back to JSONPath). */
+export function stateLanguage(
+  stateName: string,
+  state: Record<string, unknown>,
+  inherited: QueryLanguage,
+): QueryLanguage {
+  const own = state.QueryLanguage;
+  if (own === undefined) return inherited;
+  if (own !== 'JSONPath' && own !== 'JSONata') {
+    throw new InvalidAslDefinition(
+      `State "${stateName}": QueryLanguage must be "JSONPath" or "JSONata", got ${JSON.stringify(own)}`,
+    );
+  }
+  if (inherited === 'JSONata' && own === 'JSONPath') {
+    throw new InvalidAslDefinition(
+      `State "${stateName}": a state cannot use JSONPath when the state machine's QueryLanguage is JSONata`,
+    );
+  }
+  return own;
+}
+
+/** Compiles the input/output fields of a state (throws at load time for a misplaced field). */
+export function compileStateFields(
+  stateName: string,
+  state: Record<string, unknown>,
+  language: QueryLanguage,
+  options: { readonly parametersField?: string } = {},
+): StateFields {
+  const where = (field: string) => ({ stateName, field });
+  if (language === 'JSONata') {
+    for (const field of JSONPATH_ONLY) {
+      if (field in state) {
+        throw new InvalidAslDefinition(
+          `State "${stateName}": ${field} is a JSONPath field; a JSONata state uses Arguments, Output and Assign instead`,
+        );
+      }
+    }
+    return {
+      language,
+      stateName,
+      arguments:
+        'Arguments' in state
+          ? compileJsonataTemplate(state.Arguments, where('Arguments'))
+          : undefined,
+      output: 'Output' in state ? compileJsonataTemplate(state.Output, where('Output')) : undefined,
+      assignJsonata:
+        'Assign' in state ? compileAssignJsonata(state.Assign, where('Assign')) : undefined,
+    };
+  }
+  for (const field of JSONATA_ONLY) {
+    if (field in state) {
+      throw new InvalidAslDefinition(
+        `State "${stateName}": ${field} is a JSONata field; set "QueryLanguage": "JSONata" on the state or the state machine to use it`,
+      );
+    }
+  }
+  const parametersField = options.parametersField ?? 'Parameters';
+  const resultPath = state.ResultPath;
+  if (
+    resultPath !== undefined &&
+    resultPath !== null &&
+    (typeof resultPath !== 'string' ||
+      !isReferencePath(resultPath) ||
+      !resultPath.startsWith('$') ||
+      resultPath.startsWith('$$'))
+  ) {
+    throw new InvalidAslDefinition(
+      `State "${stateName}": ResultPath must be a reference path into the input or null, got ${JSON.stringify(resultPath)}`,
+    );
+  }
+  return {
+    language,
+    stateName,
+    inputPath: pathOrNull(state, 'InputPath', stateName),
+    inputPathText: typeof state.InputPath === 'string' ? state.InputPath : undefined,
+    parameters:
+      parametersField in state
+        ? compileTemplate(state[parametersField], where(parametersField))
+        : undefined,
+    resultSelector:
+      'ResultSelector' in state
+        ? compileTemplate(state.ResultSelector, where('ResultSelector'))
+        : undefined,
+    resultPath: resultPath as string | null | undefined,
+    outputPath: pathOrNull(state, 'OutputPath', stateName),
+    outputPathText: typeof state.OutputPath === 'string' ? state.OutputPath : undefined,
+    assignPath: 'Assign' in state ? compileAssignPath(state.Assign, where('Assign')) : undefined,
+  };
+}
+
+function pathOrNull(
+  state: Record<string, unknown>,
+  field: string,
+  stateName: string,
+): Evaluator | null | undefined {
+  if (!(field in state)) return undefined;
+  if (state[field] === null) return null;
+  return compilePathField(state[field], { stateName, field });
+}
+
+function checkAssignNames(
+  assign: unknown,
+  where: { stateName: string; field: string },
+  jsonPath: boolean,
+): void {
+  if (assign === null || typeof assign !== 'object' || Array.isArray(assign)) {
+    throw new InvalidAslDefinition(
+      `State "${where.stateName}": ${where.field} must be an object of variable names`,
+    );
+  }
+  for (const key of Object.keys(assign)) {
+    const name = jsonPath && key.endsWith('.$') ? key.slice(0, -2) : key;
+    if (!VARIABLE_NAME.test(name) || RESERVED_VARIABLE_NAMES.has(name)) {
+      throw new InvalidAslDefinition(
+        `State "${where.stateName}": ${where.field} assigns ${JSON.stringify(name)}, which is not a valid variable name (a letter or _, then letters, digits or _; "states" is reserved)`,
+      );
+    }
+  }
+}
+
+export function compileAssignPath(
+  assign: unknown,
+  where: { stateName: string; field: string },
+): Evaluator {
+  checkAssignNames(assign, where, true);
+  return compileTemplate(assign, where);
+}
+
+export function compileAssignJsonata(
+  assign: unknown,
+  where: { stateName: string; field: string },
+): JsonataEvaluator {
+  checkAssignNames(assign, where, false);
+  return compileJsonataTemplate(assign, where);
+}
+
+// ---- evaluation ----------------------------------------------------------------------------
+
+function pathEnv(input: unknown, env: FieldEnv): PathEnv {
+  return { input, context: env.context, variables: env.variables };
+}
+
+function noResults(path: string | undefined): TaskFailure {
+  const text = path ?? '$';
+  const steps = text
+    .slice(1)
+    .split('.')
+    .filter((s) => s !== '')
+    .map((s) => `['${s}']`)
+    .join('');
+  return statesRuntimeError(`Invalid path '${text}' : No results for path: $${steps}`);
+}
+
+/** JSONPath: the input after InputPath. JSONata: the input as it is. */
+export function effectiveInput(fields: StateFields, input: unknown, env: FieldEnv): unknown {
+  if (fields.language === 'JSONata' || fields.inputPath === undefined) return input;
+  if (fields.inputPath === null) return {};
+  const selected = fields.inputPath(pathEnv(input, env));
+  if (selected === undefined) throw noResults(fields.inputPathText);
+  return selected;
+}
+
+/** What the work of the state receives: Parameters / Arguments, else the (effective) input. */
+export async function workInput(
+  fields: StateFields,
+  input: unknown,
+  effective: unknown,
+  env: FieldEnv,
+): Promise<unknown> {
+  if (fields.language === 'JSONata') {
+    if (!fields.arguments) return input;
+    return fields.arguments({ states: { input, context: env.context }, variables: env.variables });
+  }
+  return fields.parameters ? fields.parameters(pathEnv(effective, env)) : effective;
+}
+
+/** The state's output and the variables it assigns. */
+export interface Finished {
+  readonly output: unknown;
+  readonly assigned?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Finishes a state: `result` is what its work produced (for a state without a result, pass
+ * `{ none: true }` and the effective input is used as JSONPath's `$` and JSONata's default).
+ */
+export async function finishState(
+  fields: StateFields,
+  input: unknown,
+  effective: unknown,
+  result: { readonly value: unknown } | { readonly none: true },
+  env: FieldEnv,
+): Promise<Finished> {
+  if (fields.language === 'JSONata') {
+    const states = {
+      input,
+      context: env.context,
+      ...('value' in result ? { result: result.value } : {}),
+    };
+    const jsonataEnv: JsonataEnv = { states, variables: env.variables };
+    const output = fields.output
+      ? await fields.output(jsonataEnv)
+      : 'value' in result
+        ? result.value
+        : input;
+    const assigned = fields.assignJsonata
+      ? ((await fields.assignJsonata(jsonataEnv)) as Record<string, unknown>)
+      : undefined;
+    return { output, assigned };
+  }
+  if (!('value' in result)) {
+    const assigned = fields.assignPath
+      ? (fields.assignPath(pathEnv(effective, env)) as Record<string, unknown>)
+      : undefined;
+    return { output: applyOutputPath(fields, effective, env), assigned };
+  }
+  const selected = fields.resultSelector
+    ? fields.resultSelector(pathEnv(result.value, env))
+    : result.value;
+  const assigned = fields.assignPath
+    ? (fields.assignPath(pathEnv(selected, env)) as Record<string, unknown>)
+    : undefined;
+  const combined = applyResultPath(fields.resultPath, input, selected);
+  return { output: applyOutputPath(fields, combined, env), assigned };
+}
+
+/** ResultPath: the result replaces (`$`), is discarded (null) or is placed into the raw input. */
+export function applyResultPath(
+  resultPath: string | null | undefined,
+  input: unknown,
+  result: unknown,
+): unknown {
+  if (resultPath === undefined || resultPath === '$') return result;
+  if (resultPath === null) return input;
+  try {
+    return setAtPath(input, resultPath, result);
+  } catch (error) {
+    if (error instanceof ResultPathMismatch) {
+      throw new TaskFailure('States.ResultPathMatchFailure', error.message, { retryable: false });
+    }
+    throw error;
+  }
+}
+
+function applyOutputPath(fields: StateFields, value: unknown, env: FieldEnv): unknown {
+  if (fields.outputPath === undefined) return value;
+  if (fields.outputPath === null) return {};
+  const selected = fields.outputPath(pathEnv(value, env));
+  if (selected === undefined) throw noResults(fields.outputPathText);
+  return selected;
+}
+
+/** Refuses a JSONata field value in a JSONPath state and the reverse (e.g. Seconds vs SecondsPath). */
+export function checkExclusive(
+  stateName: string,
+  state: Record<string, unknown>,
+  fields: readonly string[],
+): void {
+  const present = fields.filter((f) => f in state);
+  if (present.length > 1) {
+    throw new InvalidAslDefinition(
+      `State "${stateName}": ${present.join(' and ')} cannot be used together`,
+    );
+  }
+}

@@ -19,6 +19,7 @@ import { describeCatchError } from '../lambdas/domain/finish-run';
 import type { BreakerRecord, LockRecord, RunRecord } from '../lambdas/domain/ports';
 import { makeRunId } from '../lambdas/domain/run-state';
 import { UsageError } from './errors';
+import { executionNameProblem } from '../local/engine/execution-name';
 import type { Target } from './target';
 
 export type ExecutionStatus =
@@ -49,23 +50,13 @@ export type ExecutionOutcome =
   | { kind: 'handover'; nextExecutionArn: string }
   | { kind: 'other' };
 
-const EXECUTION_NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
-/** Control characters (C0, DEL, C1): not allowed in execution names. */
-const isControl = (c: string) => {
-  const code = c.codePointAt(0) ?? 0;
-  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
-};
-
-/** Step Functions' rule for execution names (1..80 characters, no whitespace or special characters). */
+/**
+ * Step Functions' rule for execution names (the engine's, which is the API reference's): why
+ * `name` is refused, as `--name`'s usage error says it, or undefined.
+ */
 export function checkExecutionName(name: string): string | undefined {
-  const ok =
-    name.length >= 1 &&
-    name.length <= 80 &&
-    !EXECUTION_NAME_FORBIDDEN.test(name) &&
-    ![...name].some(isControl);
-  return ok
-    ? undefined
-    : `must be 1..80 characters without whitespace or any of < > { } [ ] ? * " # % \\ ^ | ~ \` $ & , ; : /, got ${JSON.stringify(name)}`;
+  const problem = executionNameProblem(name);
+  return problem === undefined ? undefined : `${JSON.stringify(name)} is refused: ${problem}`;
 }
 
 /** An execution ARN as given, or the ARN of execution `name` of the target's state machine. */

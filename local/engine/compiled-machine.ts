@@ -16,6 +16,7 @@ import {
   type MapChildCompleted,
   type MapRunObserver,
 } from './distributed-map';
+import { DistributedMapConfig } from './distributed-map-config';
 import { InvalidAslDefinition, UnsupportedAslFeature, cancelledError } from './errors';
 import type { ExecutionRecorder } from './execution-recorder';
 import {
@@ -49,7 +50,7 @@ export function loadDefinition(
   return { plan, transformedDefinition: deepFreeze(structuredClone(plan.definition)) };
 }
 
-/** The library options the engine passes through. */
+/** What compiling takes besides the plan. */
 export interface CompileOptions {
   readonly onMapChildCompleted?: (event: MapChildCompleted) => void;
   /** Multiplies every Retry interval (fast tests). @default 1 */
@@ -155,7 +156,11 @@ export class CompiledMachine {
   }
 }
 
-/** Compiles every planned machine once: the interpreter's own checks fail here, not in a run. */
+/**
+ * Compiles every planned machine and Distributed Map configuration once, so that the
+ * interpreter's checks and the Distributed Map's fail here (and in ValidateStateMachineDefinition),
+ * not in a run.
+ */
 function compiles(plan: MachinePlan): void {
   try {
     new Machine(plan.definition as unknown as MachineDocument);
@@ -166,7 +171,11 @@ function compiles(plan: MachinePlan): void {
       `The definition cannot be compiled: ${(error as Error).message}`,
     );
   }
-  for (const task of plan.tasks) if (task.distributedMap) compiles(task.distributedMap.processor);
+  for (const task of plan.tasks) {
+    if (!task.distributedMap) continue;
+    new DistributedMapConfig(task.stateName, task.distributedMap.mapState);
+    compiles(task.distributedMap.processor);
+  }
 }
 
 /** asl-validator's schema and transition checks (it annotates its input: it gets a copy). */

@@ -43,10 +43,8 @@ export interface TaskPlan {
 export interface MachinePlan {
   /** The transformed document the interpreter compiles. */
   readonly definition: AslDefinition;
-  /** Every Task the library may call a handler for during one run (inline Map / Parallel included). */
+  /** Every Task the interpreter may call a handler for during one run (inline Map / Parallel included). */
   readonly tasks: readonly TaskPlan[];
-  /** Names of the states with a Retry field (for retry interval overrides). */
-  readonly retryStateNames: readonly string[];
   /** The top-level TimeoutSeconds, enforced by the engine. */
   readonly timeoutSeconds?: number;
 }
@@ -56,7 +54,7 @@ export interface PlanOptions {
   readonly dynamoDbClientConfigured: boolean;
 }
 
-/** Checks the definition and plans it for the library. Throws UnsupportedAslFeature. */
+/** Checks the definition and plans it for the interpreter. Throws UnsupportedAslFeature. */
 export function planStateMachine(definition: AslDefinition, options: PlanOptions): MachinePlan {
   const plan = planMachine(definition, options, definition.QueryLanguage === 'JSONata');
   return { ...plan, timeoutSeconds: definition.TimeoutSeconds };
@@ -74,15 +72,13 @@ function planMachine(
   jsonata: boolean,
 ): MachinePlan {
   const tasks: TaskPlan[] = [];
-  const retryStateNames: string[] = [];
   const seen = new Set<string>();
-  const definition = transformMachine(document, options, { tasks, retryStateNames, seen }, jsonata);
-  return { definition: definition as AslDefinition, tasks, retryStateNames };
+  const definition = transformMachine(document, options, { tasks, seen }, jsonata);
+  return { definition: definition as AslDefinition, tasks };
 }
 
 interface Collector {
   readonly tasks: TaskPlan[];
-  readonly retryStateNames: string[];
   readonly seen: Set<string>;
 }
 
@@ -106,7 +102,6 @@ function transformMachine(
   }
   const out: Record<string, unknown> = { ...document, States: states };
   delete out.TimeoutSeconds;
-  delete out.Version;
   return out as unknown as MachineDocument;
 }
 
@@ -117,7 +112,6 @@ function transformState(
   collector: Collector,
   inheritedJsonata: boolean,
 ): AslState {
-  if (Array.isArray(state.Retry)) collector.retryStateNames.push(name);
   const jsonata =
     state.QueryLanguage === undefined ? inheritedJsonata : state.QueryLanguage === 'JSONata';
 

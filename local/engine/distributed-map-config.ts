@@ -1,6 +1,7 @@
 /**
  * A DISTRIBUTED Map state's fields, compiled once when the engine loads (an invalid value fails
- * the load with UnsupportedAslFeature, not an execution), and what they make of one run's input:
+ * the load with InvalidAslDefinition naming the field, what the local runtime cannot read with
+ * UnsupportedAslFeature; never an execution), and what they make of one run's input:
  * the run's settings and the children's inputs. As Step Functions does:
  * - ItemsPath (default `$`) on the state's effective input; it must select an array.
  * - or ItemReader (not both, as CDK requires): Resource `arn:<partition>:states:::s3:getObject`,
@@ -65,50 +66,31 @@
  * (JSONL line by line, without splitting the text) and dropped; only the items are kept.
  */
 import type { AslState } from '../stack/synthesized-definition';
-import { TaskFailure, UnsupportedAslFeature, statesRuntimeError } from './errors';
+import {
+  InvalidAslDefinition,
+  TaskFailure,
+  UnsupportedAslFeature,
+  statesRuntimeError,
+} from './errors';
 import {
   type PathEvaluator,
   type TemplateEvaluator,
-  compilePath,
   compilePayloadTemplate,
   compileRequiredPath,
 } from './payload-template';
-import { MAX_PAYLOAD_BYTES } from './resources';
+import { MAX_PAYLOAD_BYTES } from './payload-limit';
+import {
+  NON_NEGATIVE_INTEGER,
+  type NumberRule,
+  type NumberSource,
+  PERCENTAGE,
+  POSITIVE_INTEGER,
+  numberSource,
+  refersTo,
+  resolveNumber,
+  selectedNumber,
+} from './asl/number-fields';
 
-/** A number given in the definition, or read by its `…Path` twin (`field`) when a run starts. */
-type NumberSource =
-  | { readonly value: number }
-  | { readonly path: PathEvaluator; readonly pathText: string; readonly field: string };
-
-/** What a number field takes: checked at load (static) and when a run reads its `…Path`. */
-interface NumberRule {
-  readonly integer: boolean;
-  readonly min: number;
-  readonly max: number;
-  /** What a value read by the `…Path` must be, for its error: `a non-negative integer`. */
-  readonly kind: string;
-  /** What the static value must be, for its error (default: `an integer in <min>..<max>`). */
-  readonly staticText?: string;
-}
-
-const NON_NEGATIVE_INTEGER: NumberRule = {
-  integer: true,
-  min: 0,
-  max: Number.MAX_SAFE_INTEGER,
-  kind: 'a non-negative integer',
-};
-const POSITIVE_INTEGER: NumberRule = {
-  integer: true,
-  min: 1,
-  max: Number.MAX_SAFE_INTEGER,
-  kind: 'a positive integer',
-};
-const PERCENTAGE: NumberRule = {
-  integer: false,
-  min: 0,
-  max: 100,
-  kind: 'a number between 0 and 100',
-};
 /** MaxInputBytesPerBatch: at most 256 KiB; a larger MaxInputBytesPerBatchPath is held to it. */
 const BATCH_BYTES: NumberRule = { ...POSITIVE_INTEGER, max: MAX_PAYLOAD_BYTES };
 
@@ -205,10 +187,9 @@ export class DistributedMapConfig {
     );
     if (mapState.ItemReader !== undefined) {
       if (mapState.ItemsPath !== undefined) {
-        throw new UnsupportedAslFeature(
-          stateName,
-          'ItemsPath',
+        throw new InvalidAslDefinition(
           'ItemsPath cannot be used with an ItemReader (the items are those of the object read)',
+          { stateName, field: 'ItemsPath' },
         );
       }
       this.reader = compileItemReader(stateName, mapState.ItemReader);
@@ -223,10 +204,9 @@ export class DistributedMapConfig {
     const batcher = mapState.ItemBatcher as Record<string, unknown> | undefined;
     if (batcher !== undefined) {
       if (!BATCH_LIMITS.some((field) => batcher[field] !== undefined)) {
-        throw new UnsupportedAslFeature(
-          stateName,
-          'ItemBatcher',
+        throw new InvalidAslDefinition(
           'ItemBatcher needs MaxItemsPerBatch(Path), MaxInputBytesPerBatch(Path) or both ("You must specify one of these values to batch items")',
+          { stateName, field: 'ItemBatcher' },
         );
       }
       this.batching = {
@@ -270,7 +250,7 @@ export class DistributedMapConfig {
    */
   runSettings(input: unknown, context: Record<string, unknown>): MapRunSettings {
     const read = (source: NumberSource | undefined, rule: NumberRule) =>
-      source === undefined ? undefined : resolveNumber(source, input, context, rule);
+      source === undefined ? undefined : resolveNumber(source, { input, context }, rule);
     const toleratedPercentage = read(this.toleratedPercentage, PERCENTAGE);
     const toleratedCount = read(this.toleratedCount, NON_NEGATIVE_INTEGER);
     return {
@@ -410,12 +390,12 @@ export class DistributedMapConfig {
     context: Record<string, unknown>,
   ): ChildInput[] {
     const maxItems = batching.maxItems
-      ? resolveNumber(batching.maxItems, input, context, POSITIVE_INTEGER)
+      ? resolveNumber(batching.maxItems, { input, context }, POSITIVE_INTEGER)
       : Number.MAX_SAFE_INTEGER;
     // A MaxInputBytesPerBatchPath over 256 KiB is held to it (a static one is refused at load).
     const maxBytes = Math.min(
       batching.maxBytes
-        ? resolveNumber(batching.maxBytes, input, context, POSITIVE_INTEGER)
+        ? resolveNumber(batching.maxBytes, { input, context }, POSITIVE_INTEGER)
         : MAX_PAYLOAD_BYTES,
       MAX_PAYLOAD_BYTES,
     );
@@ -569,78 +549,6 @@ function describe(value: unknown): string {
 }
 
 /**
- * A field given as a number or as `<Field>Path` (a Path is evaluated on each run), not both. `at`
- * names the field in errors (`ItemReader.ReaderConfig.MaxItems`).
- */
-function numberSource(
-  stateName: string,
-  holder: Record<string, unknown>,
-  field: string,
-  rule: NumberRule,
-  at: string = field,
-): NumberSource | undefined {
-  const pathField = `${field}Path`;
-  if (holder[pathField] === undefined) {
-    const value = staticNumber(stateName, holder, field, rule, at);
-    return value === undefined ? undefined : { value };
-  }
-  if (holder[field] !== undefined) {
-    throw new UnsupportedAslFeature(
-      stateName,
-      at,
-      `${at} and ${pathField} cannot both be given ("You can specify either … but not both"); give one`,
-    );
-  }
-  const pathText = String(holder[pathField]);
-  return {
-    path: compilePath(pathText, { stateName, field: `${at}Path` }),
-    pathText,
-    field: pathField,
-  };
-}
-
-/** A number given in the definition: checked at load, so a bad one is an UnsupportedAslFeature. */
-function staticNumber(
-  stateName: string,
-  holder: Record<string, unknown>,
-  field: string,
-  rule: NumberRule,
-  at: string = field,
-): number | undefined {
-  const value = holder[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || valueProblem(value, rule) !== undefined) {
-    const expected =
-      rule.staticText ?? `${rule.integer ? 'an integer' : 'a number'} in ${rule.min}..${rule.max}`;
-    throw new UnsupportedAslFeature(
-      stateName,
-      at,
-      `${at} must be ${expected}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-/**
- * A number for this run. A Path that selects nothing, or selects what the field does not take,
- * fails the run with States.Runtime.
- */
-function resolveNumber(
-  source: NumberSource,
-  input: unknown,
-  context: unknown,
-  rule: NumberRule,
-): number {
-  if ('value' in source) return source.value;
-  const value = selected(source, input, context);
-  const problem = valueProblem(value, rule);
-  if (problem !== undefined) {
-    throw statesRuntimeError(refersTo(source, value, problem));
-  }
-  return value as number;
-}
-
-/**
  * ReaderConfig.MaxItems(Path) for this run: 0 reads every item, more than 100,000,000 reads
  * 100,000,000; a MaxItemsPath value that is not a non-negative integer fails the Map with
  * States.ItemReaderFailed (catchable).
@@ -651,46 +559,11 @@ function readerMaxItems(
   context: unknown,
 ): number | undefined {
   if ('value' in source) return source.value === 0 ? undefined : source.value;
-  const value = selected(source, input, context);
+  const value = selectedNumber(source, { input, context });
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new TaskFailure('States.ItemReaderFailed', refersTo(source, value, 'a valid integer'));
   }
   if (value < 0)
     throw new TaskFailure('States.ItemReaderFailed', 'field MaxItems must be positive');
   return value === 0 ? undefined : Math.min(value, MAX_READER_ITEMS);
-}
-
-/** What a `…Path` selects; nothing fails the run with States.Runtime. */
-function selected(
-  source: Extract<NumberSource, { path: PathEvaluator }>,
-  input: unknown,
-  context: unknown,
-): unknown {
-  const value = source.path(input, context);
-  if (value === undefined) {
-    throw statesRuntimeError(
-      `Invalid path '${source.pathText}' : No results for path: ${source.field}`,
-    );
-  }
-  return value;
-}
-
-/** Why `value` does not fit `rule` (what it is not), or undefined when it does. */
-function valueProblem(value: unknown, rule: NumberRule): string | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    return rule.integer ? 'a valid integer' : 'a valid number';
-  }
-  if (rule.integer && !Number.isInteger(value)) return 'a valid integer';
-  return value < rule.min || value > rule.max ? rule.kind : undefined;
-}
-
-/** `The MaxConcurrencyPath field refers to value "x" which is not a valid integer: $.limit`. */
-function refersTo(
-  source: Extract<NumberSource, { path: PathEvaluator }>,
-  value: unknown,
-  problem: string,
-): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  return `The ${source.field} field refers to value "${shown}" which is not ${problem}: ${source.pathText}`;
 }

@@ -27,8 +27,8 @@
  *   limits), every child started and settled, and how it ended (SUCCEEDED, FAILED, ABORTED). The
  *   engine passes one for its top-level executions only (history events, DescribeMapRun).
  *
- * The library clones each child's input once, as JSON semantics require. No event log is
- * retained per child.
+ * Children's inputs are passed by reference: the interpreter never mutates a value, and a task
+ * adapter hands its handler a copy. No event log is retained per child.
  */
 import { randomUUID } from 'node:crypto';
 import type { AslState } from '../stack/synthesized-definition';
@@ -41,7 +41,8 @@ import {
   itemReaderFailure,
 } from './distributed-map-config';
 import { type ErrorOutput, TaskFailure, cancelledError, errorOutput } from './errors';
-import { MAX_PAYLOAD_BYTES, type ObjectReader, type RunScope, sdkErrorDetail } from './resources';
+import { MAX_PAYLOAD_BYTES, jsonBytesOverLimit } from './payload-limit';
+import { type ObjectReader, type RunScope, sdkErrorDetail } from './resources';
 
 /** AWS's ceiling on child executions in flight (MaxConcurrency 0 or absent). */
 export const MAX_CHILDREN_IN_FLIGHT = 10_000;
@@ -89,7 +90,7 @@ export interface ChildExecution {
   readonly result: Promise<unknown>;
 }
 
-/** Starts one child execution of the ItemProcessor (the engine wires the library run). */
+/** Starts one child execution of the ItemProcessor (the engine wires the interpreter's run). */
 export type StartChild = (input: unknown, run: RunScope) => ChildExecution;
 
 export class DistributedMapRunner {
@@ -285,7 +286,7 @@ export class DistributedMapRunner {
         }
         child.result.then(
           (output) => settle(index, scope, output),
-          (error: unknown) => settle(index, scope, undefined, errorOutput(childFailure(error))),
+          (error: unknown) => settle(index, scope, undefined, errorOutput(error)),
         );
       };
 
@@ -296,7 +297,7 @@ export class DistributedMapRunner {
           next += 1;
         }
         if (!finished && active === 0 && next >= children.length) {
-          const size = outputBytesOver(results);
+          const size = jsonBytesOverLimit(results);
           if (size !== undefined) {
             finish(
               new TaskFailure(
@@ -356,21 +357,6 @@ function objectName(request: ItemReaderRequest): string {
 function s3ErrorText(error: unknown): string {
   const { exception, detail } = sdkErrorDetail('S3', error);
   return `${exception}: ${detail}`;
-}
-
-/** The child's failure: the library wraps it (ExecutionError.cause). */
-function childFailure(error: unknown): unknown {
-  if (error instanceof Error && error.name === 'ExecutionError' && error.cause !== undefined) {
-    return error.cause;
-  }
-  return error;
-}
-
-function outputBytesOver(results: unknown[]): number | undefined {
-  const text = JSON.stringify(results);
-  if (text.length <= MAX_PAYLOAD_BYTES / 3) return undefined;
-  const bytes = Buffer.byteLength(text);
-  return bytes > MAX_PAYLOAD_BYTES ? bytes : undefined;
 }
 
 /** The child's `$$.StateMachine`: the parent's, with the Map's name appended, as on AWS. */

@@ -25,6 +25,15 @@ export class UnsupportedAslFeature extends Error {
 /** The definition is not valid Amazon States Language (asl-validator's findings in the message). */
 export class InvalidAslDefinition extends Error {
   override readonly name = 'InvalidAslDefinition';
+  /** Where, when one state's field is at fault (the message names them too). */
+  readonly stateName?: string;
+  readonly field?: string;
+
+  constructor(message: string, where?: { readonly stateName: string; readonly field: string }) {
+    super(where ? `State "${where.stateName}": ${message}` : message);
+    this.stateName = where?.stateName;
+    this.field = where?.field;
+  }
 }
 
 /** Errors of the execution API, named as the Step Functions API names them. */

@@ -209,7 +209,7 @@ export class ExecutionRecorder {
     this.options.history.end(type, detailsKey, details, timestamp);
   }
 
-  /** The library's event log closed: the history is complete. */
+  /** The execution ended and its hooks are about to run: the history is complete. */
   seal(): void {
     this.options.history.seal();
     this.inFlight.clear();

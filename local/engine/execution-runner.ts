@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { CancellationScope } from './cancellation';
 import type { CompiledMachine } from './compiled-machine';
 import type { MachinePlan } from './definition';
+import { longTimeout } from './long-timeout';
 import { errorOutput } from './errors';
 import { ExecutionRecorder, type TaskResourceInfo, taskResourceInfo } from './execution-recorder';
 import type { ExecutionRecord, ExecutionStatus, MutableRecord } from './execution-store';
@@ -23,7 +24,8 @@ import {
   terminalEvent,
 } from './history';
 import type { HistoryArchive } from './history-archive';
-import { MAX_PAYLOAD_BYTES, type RunScope } from './resources';
+import { MAX_PAYLOAD_BYTES, jsonBytesOverLimit } from './payload-limit';
+import type { RunScope } from './resources';
 import type { StatusReporter } from './status-hooks';
 
 /** An execution from StartExecution until its status hook ran. */
@@ -184,11 +186,11 @@ export class ExecutionRunner {
     started.result.then(
       (output) => {
         if (execution.scope.aborted) return;
-        const text = JSON.stringify(output ?? null);
-        if (text.length > MAX_PAYLOAD_BYTES / 3 && Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
+        const bytes = jsonBytesOverLimit(output ?? null);
+        if (bytes !== undefined) {
           this.finalize(execution, 'FAILED', {
             error: 'States.DataLimitExceeded',
-            cause: `The execution output is ${Buffer.byteLength(text)} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`,
+            cause: `The execution output is ${bytes} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`,
           });
           return;
         }
@@ -223,10 +225,9 @@ export class ExecutionRunner {
     // Stops the run, Distributed Map children and handlers (a no-op after success).
     execution.scope.abort(`execution ${status}`);
     const snapshot: ExecutionRecord = { ...record };
+    // Whatever the stopped run still does is not recorded: the recorder ended.
+    this.historyComplete(execution);
     void (async () => {
-      // Whatever the stopped run still does is not recorded (the recorder ended).
-      await new Promise((resolve) => setImmediate(resolve));
-      this.historyComplete(execution);
       await this.options.reporter.save(snapshot);
       await this.options.reporter.notify(snapshot);
       this.active.delete(record.executionArn);
@@ -248,18 +249,4 @@ function failureFields(error: unknown): { error?: string; cause?: string } {
     ...(hasError === false ? {} : { error: name }),
     ...(cause !== undefined ? { cause } : {}),
   };
-}
-
-/** setTimeout for any delay (chained below the 2^31-1 ms limit). */
-function longTimeout(ms: number, callback: () => void): { cancel(): void } {
-  const limit = 2_147_483_647;
-  let timer: NodeJS.Timeout;
-  const arm = (remaining: number) => {
-    timer = setTimeout(
-      () => (remaining > limit ? arm(remaining - limit) : callback()),
-      Math.min(remaining, limit),
-    );
-  };
-  arm(ms);
-  return { cancel: () => clearTimeout(timer) };
 }

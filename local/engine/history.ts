@@ -4,8 +4,7 @@
  * list of them. Who adds which events is execution-recorder.ts; the Map Runs are map-runs.ts.
  *
  * The terminal event (ExecutionSucceeded / ExecutionFailed / ExecutionAborted /
- * ExecutionTimedOut) is kept apart so it is always the last one: events the library's log still
- * delivers after the execution ended (they happened before it) are numbered before it.
+ * ExecutionTimedOut) is kept apart so it is always the last one.
  * `previousEventId` is the event before (the engine's histories are sequential).
  *
  * Limit: as on AWS, 25,000 events. When an event other than the terminal one would be the
@@ -87,7 +86,7 @@ export class ExecutionHistory {
     this.terminal = { timestamp, type, detailsKey, details };
   }
 
-  /** Nothing is added any more (the library's event log of the run has closed). */
+  /** Nothing is added any more (the execution ended). */
   seal(): void {
     this.sealed = true;
   }

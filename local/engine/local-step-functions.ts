@@ -28,7 +28,8 @@ import type { AslDefinition, SynthesizedDefinition } from '../stack/synthesized-
 import { compileMachine, loadDefinition } from './compiled-machine';
 import type { MapChildCompleted } from './distributed-map';
 import { StepFunctionsApiError } from './errors';
-import { checkExecutionName, normalizeInput } from './execution-input';
+import { normalizeInput } from './execution-input';
+import { checkExecutionName } from './execution-name';
 import { ExecutionRunner } from './execution-runner';
 import {
   type ExecutionRecord,
@@ -117,7 +118,7 @@ export interface ListExecutionsRequest {
 export interface StateMachineForExecution {
   readonly stateMachineArn: string;
   readonly name: string;
-  /** The definition as given to the engine (not the transform the library runs). */
+  /** The definition as given to the engine (not the transform the interpreter runs). */
   readonly definition: AslDefinition;
   readonly roleArn: string;
   /** The machine is never updated locally: when this engine was created. */
@@ -127,7 +128,7 @@ export interface StateMachineForExecution {
 export class LocalStepFunctions {
   readonly stateMachineArn: string;
   readonly stateMachineName: string;
-  /** What the library runs: the transform of the synthesized definition (definition.ts); a frozen copy. */
+  /** What the interpreter runs: the transform of the synthesized definition (definition.ts); a frozen copy. */
   readonly transformedDefinition: AslDefinition;
   /** `$$.Execution.RoleArn` and the ExecutionStarted event's roleArn. */
   readonly roleArn: string;

@@ -18,7 +18,7 @@ export type PathEvaluator = (input: unknown, context: unknown) => unknown;
 export type TemplateEvaluator = (input: unknown, context: unknown) => unknown;
 
 /** Compiles a JSONPath (`$.a.b`, `$$.Map.Item.Value`, `$.items[?(@.x)]`, ...). */
-export function compilePath(path: string, where: FieldLocation): PathEvaluator {
+function compilePath(path: string, where: FieldLocation): PathEvaluator {
   const parsed = typeof path === 'string' ? parsePath(path) : null;
   if (!parsed || parsed.root.kind === 'variable') {
     throw new UnsupportedAslFeature(

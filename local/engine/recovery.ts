@@ -1,6 +1,6 @@
 /**
  * Recovery of the executions a killed process left RUNNING. Their runs died with that process and
- * cannot be resumed (the library keeps no checkpoint), so they become ABORTED (cause "local
+ * cannot be resumed (no checkpoint is kept), so they become ABORTED (cause "local
  * runtime restarted") and go through onExecutionStatusChange like any terminal transition, so
  * what the hook does after a stop (the runtime releases the run lock) happens for them too.
  */

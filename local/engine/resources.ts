@@ -12,9 +12,8 @@
  * A DISTRIBUTED Map's ItemReader (arn:aws:states:::s3:getObject) is not a Task: the Distributed Map
  * runner reads the object through an ObjectReader, s3ObjectReader over the caller's S3Client.
  *
- * Each invocation runs in its own CancellationScope, a child of the one the interpreter gives the
- * Task (asl/task.ts, which enforces TimeoutSeconds / TimeoutSecondsPath and aborts that scope): a
- * stopped execution, a Distributed Map that cancels its children, or the Task's timeout aborts
+ * Each invocation runs in the CancellationScope the interpreter gives it (asl/task.ts: one per
+ * attempt, aborted when TimeoutSeconds / TimeoutSecondsPath passes): a stopped execution, a Distributed Map that cancels its children, or the Task's timeout aborts
  * the handler's signal. A Lambda handler sees it as `context.abortSignal`; DynamoDB calls pass it
  * to the SDK. The Lambda function timeout is enforced as on AWS (lambda-invoke.ts).
  *
@@ -66,13 +65,9 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AslState } from '../stack/synthesized-definition';
 import type { CancellationScope } from './cancellation';
 import { StepFunctionsApiError, TaskFailure, cancelledError, statesRuntimeError } from './errors';
-import {
-  type LambdaDependencies,
-  invokeFunctionResource,
-  javaV1Cause,
-  lambdaInvoke,
-  sdkResponseMetadata,
-} from './lambda-invoke';
+import { jsonBytesOverLimit } from './payload-limit';
+import { type LambdaDependencies, invokeFunctionResource, lambdaInvoke } from './lambda-invoke';
+import { javaV1Cause, sdkResponseMetadata } from './integration-responses';
 
 export {
   LambdaRegistry,
@@ -180,28 +175,22 @@ export function createTaskHandler(
     default:
       throw new Error(`State "${stateName}": ${kind.reason}`);
   }
+  // `run.cancellation` is this invocation's own scope (asl/task.ts makes one per attempt).
   return async (input, run) => {
     if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'cancelled');
-    const invocation = run.cancellation.child();
     try {
-      return withinDataLimit(resource, await serve(input, invocation));
+      return withinDataLimit(resource, await serve(input, run.cancellation));
     } catch (error) {
       // Stopped, cancelled or timed out (asl/task.ts has already settled the state then).
       if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'cancelled');
       throw error;
-    } finally {
-      invocation.dispose();
     }
   };
 }
 
-/** 256 KiB: Step Functions' limit on a task result (and on any state's data). */
-export const MAX_PAYLOAD_BYTES = 262_144;
-
 /** The result itself, or States.DataLimitExceeded when its JSON is over 256 KiB. */
 function withinDataLimit(resource: string, result: unknown): unknown {
-  const text = JSON.stringify(result) ?? 'null';
-  if (text.length > MAX_PAYLOAD_BYTES / 3 && Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
+  if (jsonBytesOverLimit(result) !== undefined) {
     throw new TaskFailure(
       'States.DataLimitExceeded',
       `The state/task '${resource}' returned a result with a size exceeding the maximum number of bytes service limit.`,

@@ -1,22 +1,23 @@
 /**
  * ValidateStateMachineDefinition, locally: does this ASL document load in the local engine?
  * AWS answers `result` OK | FAIL with `diagnostics` (severity, code, message, location) and
- * `truncated`; so does this, from the engine's own load-time checks (`loadDefinition`, the checks
- * `new LocalStepFunctions()` makes), each thrown error becoming one ERROR diagnostic:
+ * `truncated`; so does this, from the engine's own load-time checks (`loadDefinition`: the
+ * interpreter's, the Distributed Map's and asl-validator's, as `new LocalStepFunctions()` makes
+ * them), each thrown error becoming one ERROR diagnostic:
  *
  * | what                                        | code                           | location                   |
  * | ------------------------------------------- | ------------------------------ | -------------------------- |
  * | empty text, or the JSON `null`              | `MISSING_DESCRIPTION`          | —                          |
  * | not JSON                                    | `INVALID_JSON_DESCRIPTION`     | —                          |
  * | not a JSON object, no `States` object       | `SCHEMA_VALIDATION_FAILED`     | `/States` for the latter   |
- * | `InvalidAslDefinition` (asl-validator)      | `SCHEMA_VALIDATION_FAILED`     | —                          |
+ * | `InvalidAslDefinition`                      | `SCHEMA_VALIDATION_FAILED`     | the field, when it names one |
  * | `UnsupportedAslFeature`                     | `UNSUPPORTED_BY_LOCAL_RUNTIME` | `/States/<name>/<field>`   |
  * | anything else loadDefinition throws         | `SCHEMA_VALIDATION_FAILED`     | —                          |
  *
  * MISSING_DESCRIPTION, INVALID_JSON_DESCRIPTION and SCHEMA_VALIDATION_FAILED are AWS's codes (API
- * reference, ValidateStateMachineDefinitionDiagnostic, "List of error codes"). None of AWS's codes fits an unsupported feature: each of them says the
- * definition is invalid ASL, and AWS accepts a `.waitForTaskToken` Task or JSONata — the local
- * runtime only cannot run them. So that diagnostic has a code of its own; it is an ERROR (result
+ * reference, ValidateStateMachineDefinitionDiagnostic, "List of error codes"). None of AWS's codes
+ * fits an unsupported feature: each of them says the definition is invalid ASL, and AWS accepts a
+ * `.waitForTaskToken` Task or a CSV ItemReader — the local runtime only cannot run them. So that diagnostic has a code of its own; it is an ERROR (result
  * FAIL) because the local runtime refuses to load such a definition. AWS says to rely on `result`
  * only, not on the codes, count or wording of the diagnostics.
  *
@@ -118,7 +119,18 @@ function diagnose(text: string): ValidationDiagnostic[] {
     loadDefinition(definition as AslDefinition, { dynamoDbClientConfigured: true, validate: true });
   } catch (loadError) {
     if (loadError instanceof InvalidAslDefinition) {
-      return [error('SCHEMA_VALIDATION_FAILED', loadError.message)];
+      return [
+        error(
+          'SCHEMA_VALIDATION_FAILED',
+          loadError.message,
+          loadError.field === undefined
+            ? undefined
+            : featureLocation(definition, {
+                stateName: loadError.stateName,
+                field: loadError.field,
+              }),
+        ),
+      ];
     }
     if (loadError instanceof UnsupportedAslFeature) {
       return [
@@ -153,7 +165,10 @@ function error(code: string, message: string, location?: string): ValidationDiag
  * a Map's ItemProcessor its full path), the field's dotted path as pointer segments; a
  * machine-level field (no state) is `/<field>`.
  */
-function featureLocation(definition: object, feature: UnsupportedAslFeature): string {
+function featureLocation(
+  definition: object,
+  feature: { readonly stateName?: string; readonly field: string },
+): string {
   const field = feature.field
     .split('.')
     .filter((segment) => segment !== '')

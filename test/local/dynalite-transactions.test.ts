@@ -6,6 +6,7 @@ import {
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startStore, type Store } from '../support/store';
 import { getTransaction } from '../support/fixtures';
+import { rejection } from '../support/rejection';
 
 // dynalite 4 has no TransactWriteItems: patches/dynalite+4.0.0.patch adds it, for Puts only
 // (docs/architecture.md, "dynalite is patched").
@@ -47,16 +48,6 @@ const pendingIds = async (prefix: string) => {
 
 const transact = (TransactItems: NonNullable<TransactWriteCommand['input']['TransactItems']>) =>
   store.ddb.send(new TransactWriteCommand({ TransactItems }));
-
-/** The error a call fails with (fails the test if it succeeds). */
-const failure = async (call: Promise<unknown>): Promise<Error> => {
-  try {
-    await call;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail, it succeeded');
-};
 
 describe('dynalite TransactWriteItems (patched, Put only)', () => {
   test('all Puts are written, with their pending-index entries', async () => {
@@ -137,7 +128,7 @@ describe('dynalite TransactWriteItems (patched, Put only)', () => {
       },
     }));
     // The SDK's own client: the modelled exception with its CancellationReasons
-    const err = await failure(
+    const err = await rejection(
       store.ddb.send(new TransactWriteItemsCommand({ TransactItems: items })),
     );
     expect(err).toBeInstanceOf(TransactionCanceledException);
@@ -166,7 +157,7 @@ describe('dynalite TransactWriteItems (patched, Put only)', () => {
     expect(await pendingIds('cancel-')).toEqual(['cancel-2']);
 
     // The document client's TransactWriteCommand: same exception; without ALL_OLD, no Item
-    const docErr = await failure(transact([newPending('cancel-4'), newPending('cancel-2')]));
+    const docErr = await rejection(transact([newPending('cancel-4'), newPending('cancel-2')]));
     expect(docErr.name).toBe('TransactionCanceledException');
     expect((docErr as TransactionCanceledException).CancellationReasons).toEqual([
       { Code: 'None' },
@@ -201,7 +192,7 @@ describe('dynalite TransactWriteItems (patched, Put only)', () => {
   }, 20_000);
 
   test('two operations on one item: ValidationException, nothing written', async () => {
-    const err = await failure(
+    const err = await rejection(
       transact([newPending('dup-1'), newPending('dup-2'), newPending('dup-1')]),
     );
     expect(err.name).toBe('ValidationException');
@@ -216,7 +207,7 @@ describe('dynalite TransactWriteItems (patched, Put only)', () => {
     await transact(ids('hundred', 100).map((id) => newPending(id)));
     expect(await pendingIds('hundred-')).toHaveLength(100);
 
-    const err = await failure(transact(ids('over', 101).map((id) => newPending(id))));
+    const err = await rejection(transact(ids('over', 101).map((id) => newPending(id))));
     expect(err.name).toBe('ValidationException');
     expect(err.message).toContain(
       "at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100",
@@ -225,7 +216,7 @@ describe('dynalite TransactWriteItems (patched, Put only)', () => {
   });
 
   test('an Update entry: ValidationException saying only Put is supported', async () => {
-    const err = await failure(
+    const err = await rejection(
       transact([
         newPending('update-1'),
         {
@@ -250,7 +241,7 @@ describe('dynalite TransactWriteItems (patched, Put only)', () => {
     const put = (fields: Record<string, unknown>) =>
       transact([{ Put: { TableName: store.tableNames.transactions, ...fields } as never }]);
     const message = async (call: Promise<unknown>) => {
-      const err = await failure(call);
+      const err = await rejection(call);
       expect(err.name).toBe('ValidationException');
       return err.message;
     };
@@ -273,7 +264,7 @@ describe('dynalite TransactWriteItems (patched, Put only)', () => {
   });
 
   test('a malformed Put: ValidationException, and the server answers the next request', async () => {
-    const err = await failure(
+    const err = await rejection(
       transact([
         newPending('malformed-1'),
         { Put: { TableName: store.tableNames.transactions, Item: { status: 'PENDING' } } },

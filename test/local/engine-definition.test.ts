@@ -14,13 +14,13 @@ import {
   functionArn,
   invokeTask,
   lambda,
+  machine,
   namedError,
   run,
+  type States,
 } from './engine-support';
 
 afterEach(closeAll);
-
-type States = Record<string, Record<string, unknown>>;
 
 /** A lambda:invoke Task; End unless `extra` has a Next. */
 const task = (extra: Record<string, unknown> = {}) => ({
@@ -38,11 +38,6 @@ const distributed = (extra: Record<string, unknown> = {}) => ({
   ItemsPath: '$.items',
   ItemProcessor: distributedProcessor,
   End: true,
-  ...extra,
-});
-const machine = (states: States, extra: Record<string, unknown> = {}) => ({
-  StartAt: Object.keys(states)[0],
-  States: states,
   ...extra,
 });
 

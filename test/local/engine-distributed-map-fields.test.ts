@@ -322,8 +322,8 @@ describe('a field and its …Path twin: "either … but not both"', () => {
   it.each(cases)('refuses %s with its Path at load', (_name, fields, field) => {
     const error = loadError(distributedMap('work', fields), noValidator);
 
-    expect(error).toBeInstanceOf(UnsupportedAslFeature);
-    expect((error as UnsupportedAslFeature).field).toBe(field);
+    expect(error).toBeInstanceOf(InvalidAslDefinition);
+    expect((error as InvalidAslDefinition).field).toBe(field);
     expect((error as Error).message).toMatch(/cannot both be given/);
   });
 });
@@ -362,7 +362,7 @@ describe('ToleratedFailurePercentage: a fraction', () => {
       noValidator,
     );
 
-    expect(error).toBeInstanceOf(UnsupportedAslFeature);
+    expect(error).toBeInstanceOf(InvalidAslDefinition);
     expect((error as Error).message).toMatch(
       /ToleratedFailurePercentage must be a number in 0\.\.100, got 100\.5/,
     );
@@ -514,8 +514,8 @@ describe('ItemBatcher', () => {
       noValidator,
     );
 
-    expect(error).toBeInstanceOf(UnsupportedAslFeature);
-    expect((error as UnsupportedAslFeature).field).toBe('MaxInputBytesPerBatch');
+    expect(error).toBeInstanceOf(InvalidAslDefinition);
+    expect((error as InvalidAslDefinition).field).toBe('MaxInputBytesPerBatch');
   });
 
   // Guide, "ItemBatcher (Map)": "To batch items, specify the maximum number of items to batch, the
@@ -525,8 +525,8 @@ describe('ItemBatcher', () => {
       distributedMap('work', { ItemBatcher: { BatchInput: { run: 'r-1' } } }),
     );
 
-    expect(error).toBeInstanceOf(UnsupportedAslFeature);
-    expect((error as UnsupportedAslFeature).field).toBe('ItemBatcher');
+    expect(error).toBeInstanceOf(InvalidAslDefinition);
+    expect((error as InvalidAslDefinition).field).toBe('ItemBatcher');
     expect((error as Error).message).toMatch(/You must specify one of these values/);
   });
 });
@@ -645,20 +645,21 @@ describe('ItemReader ReaderConfig.MaxItems(Path)', () => {
   it('refuses a static MaxItems that is negative at load', () => {
     const error = loadError(readerMap({ MaxItems: -1 }), { s3Client: s3, ...noValidator });
 
-    expect(error).toBeInstanceOf(UnsupportedAslFeature);
-    expect((error as UnsupportedAslFeature).field).toBe('ItemReader.ReaderConfig.MaxItems');
+    expect(error).toBeInstanceOf(InvalidAslDefinition);
+    expect((error as InvalidAslDefinition).field).toBe('ItemReader.ReaderConfig.MaxItems');
   });
 });
 
-describe('asl-validator still runs first when it is on', () => {
+describe("with asl-validator on (the default), the engine's own check answers first", () => {
   // Guide, "Distributed Map state fields": "A Map state cannot include both MaxConcurrency and
-  // MaxConcurrencyPath". With the validator on (the default) that is asl-validator's finding, an
-  // InvalidAslDefinition, before the engine's own check.
-  it('reports MaxConcurrency with MaxConcurrencyPath as InvalidAslDefinition', () => {
+  // MaxConcurrencyPath". The engine checks before asl-validator, so the error names the field.
+  it('reports MaxConcurrency with MaxConcurrencyPath as InvalidAslDefinition naming the field', () => {
     const error = loadError(
       distributedMap('work', { MaxConcurrency: 1, MaxConcurrencyPath: '$.m' }),
     );
 
     expect(error).toBeInstanceOf(InvalidAslDefinition);
+    expect((error as InvalidAslDefinition).field).toBe('MaxConcurrency');
+    expect((error as Error).message).toMatch(/cannot both be given/);
   });
 });

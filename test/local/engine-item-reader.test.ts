@@ -2,7 +2,6 @@
 // real S3Client from the local S3 endpoint, on hand-made ASL with in-process LocalLambdas.
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type S3Endpoint, startS3Endpoint } from '../../local/aws/s3-endpoint';
-import { UnsupportedAslFeature } from '../../local/engine';
 import {
   closeAll,
   distributedMap,
@@ -25,6 +24,18 @@ beforeAll(async () => {
 });
 afterAll(() => endpoint.stop());
 afterEach(closeAll);
+
+/** What loading a Map with `fields` throws (fails the test when it loads). */
+function loadFailure(
+  fields: Record<string, unknown>,
+): Error & { stateName?: string; field?: string } {
+  try {
+    engineFor(machine(fields), { s3Client: s3 });
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the definition to be refused');
+}
 
 async function put(key: string, body: string): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
@@ -343,6 +354,26 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
         /s3:listObjectsV2.*is not supported.*s3:getObject/,
       ],
       [
+        'Parameters without a Key',
+        { ItemReader: { ...jsonReader('k'), Parameters: { Bucket: BUCKET } } },
+        'ItemReader.Parameters.Key',
+        /needs Parameters\.Key/,
+      ],
+    ];
+
+    it.each(cases)('%s', (_name, fields, field, message) => {
+      expect(loadFailure(fields)).toMatchObject({
+        name: 'UnsupportedAslFeature',
+        stateName: 'Fan',
+        field,
+      });
+      expect(loadFailure(fields).message).toMatch(message);
+    });
+  });
+
+  describe('refuses at load (InvalidAslDefinition, naming the field) what AWS does not accept', () => {
+    const cases: [string, Record<string, unknown>, string, RegExp][] = [
+      [
         'MaxItems over the AWS cap',
         { ItemReader: jsonReader('k', { MaxItems: 100_000_001 }) },
         'ItemReader.ReaderConfig.MaxItems',
@@ -354,25 +385,15 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
         'ItemsPath',
         /ItemsPath cannot be used with an ItemReader/,
       ],
-      [
-        'Parameters without a Key',
-        { ItemReader: { ...jsonReader('k'), Parameters: { Bucket: BUCKET } } },
-        'ItemReader.Parameters.Key',
-        /needs Parameters\.Key/,
-      ],
     ];
 
     it.each(cases)('%s', (_name, fields, field, message) => {
-      let error: unknown;
-      try {
-        engineFor(machine(fields), { s3Client: s3 });
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(UnsupportedAslFeature);
-      expect((error as UnsupportedAslFeature).stateName).toBe('Fan');
-      expect((error as UnsupportedAslFeature).field).toBe(field);
-      expect((error as Error).message).toMatch(message);
+      expect(loadFailure(fields)).toMatchObject({
+        name: 'InvalidAslDefinition',
+        stateName: 'Fan',
+        field,
+      });
+      expect(loadFailure(fields).message).toMatch(message);
     });
   });
 

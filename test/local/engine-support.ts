@@ -61,6 +61,38 @@ export async function run(
   return engine.waitForExecution(executionArn);
 }
 
+export type States = Record<string, Record<string, unknown>>;
+
+/** A hand-made machine: StartAt is the first of `states`. */
+export function machine(
+  states: States,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { StartAt: Object.keys(states)[0], States: states, ...extra };
+}
+
+/** Runs `definition` once (retries at once) with `lambdas`; its final record. */
+export function runOnce(
+  definition: Record<string, unknown>,
+  input: unknown = {},
+  lambdas: LocalLambda[] = [lambda('work', async (event) => event)],
+): Promise<ExecutionRecord> {
+  return run(engineFor(definition, { lambdas, retryIntervalScale: 0 }), input);
+}
+
+/** The output of a run of `definition` that must succeed (else the error and cause are thrown). */
+export async function succeeded(
+  definition: Record<string, unknown>,
+  input: unknown = {},
+  lambdas?: LocalLambda[],
+): Promise<unknown> {
+  const record = await runOnce(definition, input, lambdas);
+  if (record.status !== 'SUCCEEDED') {
+    throw new Error(`${record.status}: ${record.error} ${record.cause}`);
+  }
+  return record.output;
+}
+
 /** A lambda:invoke Task state whose result is the handler's return value (OutputPath $.Payload). */
 export function invokeTask(
   name: string,

@@ -8,9 +8,11 @@ import {
   StartExecutionCommand,
   ValidateStateMachineDefinitionCommand,
 } from '@aws-sdk/client-sfn';
-import { LocalRuntime } from '../../local/runtime/local-runtime';
-import { type SfnEndpoint, startSfnEndpoint } from '../../local/aws/sfn-endpoint';
+import type { LocalRuntime } from '../../local/runtime/local-runtime';
+import type { SfnEndpoint } from '../../local/aws/sfn-endpoint';
+import { startSfnFixture, stopSfnFixture } from './sfn-endpoint-support';
 import { UNSUPPORTED_BY_LOCAL_RUNTIME } from '../../local/engine/validate-definition';
+import { rejection } from '../support/rejection';
 
 let runtime: LocalRuntime;
 let endpoint: SfnEndpoint;
@@ -18,34 +20,10 @@ let sfn: SFNClient;
 let stateMachineArn: string;
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({
-    retryIntervalScale: 0,
-    isolateModules: (load) => jest.isolateModules(load),
-    provider: { latencyMs: 0, rejectionRate: 0 },
-  });
-  endpoint = await startSfnEndpoint({ runtime });
-  sfn = new SFNClient({
-    endpoint: endpoint.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'anything', secretAccessKey: 'anything' },
-  });
-  stateMachineArn = runtime.engine.stateMachineArn;
+  ({ runtime, endpoint, sfn, stateMachineArn } = await startSfnFixture());
 });
 
-afterAll(async () => {
-  sfn?.destroy();
-  await endpoint?.stop();
-  await runtime?.close();
-});
-
-async function failure(call: Promise<unknown>): Promise<Error> {
-  try {
-    await call;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
+afterAll(() => stopSfnFixture({ runtime, endpoint, sfn }));
 
 describe('DescribeStateMachineForExecution', () => {
   let executionArn: string;
@@ -81,7 +59,7 @@ describe('DescribeStateMachineForExecution', () => {
   });
 
   it('"ExecutionDoesNotExist: The specified execution does not exist."', async () => {
-    const error = await failure(
+    const error = await rejection(
       sfn.send(
         new DescribeStateMachineForExecutionCommand({ executionArn: `${executionArn}-never` }),
       ),
@@ -92,7 +70,7 @@ describe('DescribeStateMachineForExecution', () => {
 
   it('"InvalidArn: The provided Amazon Resource Name (ARN) is not valid.": malformed, or a state machine\'s', async () => {
     for (const arn of ['nope', stateMachineArn]) {
-      const error = await failure(
+      const error = await rejection(
         sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: arn })),
       );
       expect(error.name).toBe('InvalidArn');
@@ -102,8 +80,11 @@ describe('DescribeStateMachineForExecution', () => {
   it('executionArn "Length Constraints: Minimum length of 1. Maximum length of 256." and includedData "Valid Values: ALL_DATA | METADATA_ONLY"', async () => {
     const long = `${executionArn}${'x'.repeat(257 - executionArn.length)}`;
     expect(
-      (await failure(sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: long }))))
-        .name,
+      (
+        await rejection(
+          sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: long })),
+        )
+      ).name,
     ).toBe('ValidationException');
     const metadataOnly = await sfn.send(
       new DescribeStateMachineForExecutionCommand({ executionArn, includedData: 'METADATA_ONLY' }),
@@ -111,7 +92,7 @@ describe('DescribeStateMachineForExecution', () => {
     expect(metadataOnly.stateMachineArn).toBe(stateMachineArn);
     expect(
       (
-        await failure(
+        await rejection(
           sfn.send(
             new DescribeStateMachineForExecutionCommand({
               executionArn,
@@ -214,6 +195,35 @@ describe('ValidateStateMachineDefinition', () => {
     expect(validated.truncated).toBe(false);
   });
 
+  it('"SCHEMA_VALIDATION_FAILED" for what the Distributed Map checks (a MaxConcurrency and its Path together), located at the field', async () => {
+    const definition = {
+      StartAt: 'Fan',
+      States: {
+        Fan: {
+          Type: 'Map',
+          MaxConcurrency: 2,
+          MaxConcurrencyPath: '$.limit',
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+            StartAt: 'Inner',
+            States: { Inner: { Type: 'Pass', End: true } },
+          },
+          End: true,
+        },
+      },
+    };
+    const validated = await validate(JSON.stringify(definition));
+    expect(validated.result).toBe('FAIL');
+    expect(validated.diagnostics).toEqual([
+      {
+        severity: 'ERROR',
+        code: 'SCHEMA_VALIDATION_FAILED',
+        message: expect.stringContaining('MaxConcurrencyPath') as unknown,
+        location: '/States/Fan/MaxConcurrency',
+      },
+    ]);
+  });
+
   it('severity: "WARNING returns both WARNING and ERROR diagnostics"; maxResults "Setting the value to 0 will also use the default of 100."', async () => {
     for (const extra of [{ severity: 'WARNING' as const }, { maxResults: 0 }, { maxResults: 1 }]) {
       const validated = await validate('{', extra);
@@ -233,7 +243,7 @@ describe('ValidateStateMachineDefinition', () => {
       validate(''),
     ];
     for (const call of calls) {
-      expect((await failure(call)).name).toBe('ValidationException');
+      expect((await rejection(call)).name).toBe('ValidationException');
     }
     const express = await sfn.send(
       new ValidateStateMachineDefinitionCommand({

@@ -14,8 +14,10 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { LocalRuntime } from '../../local/runtime/local-runtime';
-import { type SfnEndpoint, startSfnEndpoint } from '../../local/aws/sfn-endpoint';
+import type { LocalRuntime } from '../../local/runtime/local-runtime';
+import type { SfnEndpoint } from '../../local/aws/sfn-endpoint';
+import { startSfnFixture, stopSfnFixture } from './sfn-endpoint-support';
+import { rejection } from '../support/rejection';
 
 let runtime: LocalRuntime;
 let endpoint: SfnEndpoint;
@@ -25,41 +27,16 @@ let stateMachineArn: string;
 let executionArn: string;
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({
-    retryIntervalScale: 0,
-    isolateModules: (load) => jest.isolateModules(load),
-    provider: { latencyMs: 0, rejectionRate: 0 },
-  });
-  endpoint = await startSfnEndpoint({ runtime });
-  sfn = new SFNClient({
-    endpoint: endpoint.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'anything', secretAccessKey: 'anything' },
-  });
-  stateMachineArn = runtime.engine.stateMachineArn;
+  ({ runtime, endpoint, sfn, stateMachineArn } = await startSfnFixture());
   const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'exists' }));
   executionArn = started.executionArn as string;
   await runtime.engine.waitForExecution(executionArn);
 });
 
-afterAll(async () => {
-  sfn?.destroy();
-  await endpoint?.stop();
-  await runtime?.close();
-});
-
-/** The error a call fails with (the SDK's exception: its name is the AWS error code). */
-async function failure(call: Promise<unknown>): Promise<Error> {
-  try {
-    await call;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
+afterAll(() => stopSfnFixture({ runtime, endpoint, sfn }));
 
 async function errorName(call: Promise<unknown>): Promise<string> {
-  return (await failure(call)).name;
+  return (await rejection(call)).name;
 }
 
 /** An execution ARN of this machine for `name`. */
@@ -118,7 +95,7 @@ describe('StartExecution name', () => {
   ])(
     '"A name must not contain: %s": %j → InvalidName naming the character',
     async (_rule, name, codePoint) => {
-      const error = await failure(sfn.send(new StartExecutionCommand({ stateMachineArn, name })));
+      const error = await rejection(sfn.send(new StartExecutionCommand({ stateMachineArn, name })));
       expect(error.name).toBe('InvalidName');
       expect(error.message).toContain(`(${codePoint}) at position 2`);
       expect(runtime.engine.listExecutions().some((r) => r.name === name)).toBe(false);
@@ -126,13 +103,15 @@ describe('StartExecution name', () => {
   );
 
   it('"Length Constraints: Minimum length of 1. Maximum length of 80.": 81 characters or none → ValidationException', async () => {
-    const tooLong = await failure(
+    const tooLong = await rejection(
       sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'n'.repeat(81) })),
     );
     expect(tooLong.name).toBe('ValidationException');
     expect(tooLong.message).toContain("'name'");
     expect(tooLong.message).toContain('less than or equal to 80');
-    const empty = await failure(sfn.send(new StartExecutionCommand({ stateMachineArn, name: '' })));
+    const empty = await rejection(
+      sfn.send(new StartExecutionCommand({ stateMachineArn, name: '' })),
+    );
     expect(empty.name).toBe('ValidationException');
     expect(empty.message).toContain('greater than or equal to 1');
   });
@@ -166,7 +145,7 @@ describe('StartExecution input', () => {
     expect(Buffer.byteLength(inputs['over-space'])).toBe(262_145);
     expect(inputs['over-utf8'].length).toBeLessThan(262_144);
     for (const [name, input] of Object.entries(inputs)) {
-      const error = await failure(
+      const error = await rejection(
         sfn.send(new StartExecutionCommand({ stateMachineArn, name, input })),
       );
       expect(error.name).toBe('InvalidExecutionInput');
@@ -196,7 +175,7 @@ describe('StartExecution stateMachineArn and traceHeader', () => {
   });
 
   it('stateMachineArn: the ARN of an execution is an InvalidArn', async () => {
-    const error = await failure(
+    const error = await rejection(
       sfn.send(new StartExecutionCommand({ stateMachineArn: executionArn })),
     );
     expect(error.name).toBe('InvalidArn');
@@ -213,7 +192,7 @@ describe('StartExecution stateMachineArn and traceHeader', () => {
     );
     expect(started.executionArn).toBe(executionArnOf('trace-256'));
     for (const traceHeader of ['t'.repeat(257), 'Root=1-é']) {
-      const error = await failure(
+      const error = await rejection(
         sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'trace-bad', traceHeader })),
       );
       expect(error.name).toBe('ValidationException');
@@ -231,7 +210,7 @@ describe('ListExecutions', () => {
       all.executions?.map((e) => e.executionArn),
     );
     for (const maxResults of [1001, -1]) {
-      const error = await failure(
+      const error = await rejection(
         sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults })),
       );
       expect(error.name).toBe('ValidationException');
@@ -256,7 +235,7 @@ describe('ListExecutions', () => {
   });
 
   it('statusFilter "Valid Values: RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED | PENDING_REDRIVE"; "If you provide a stateMachineArn and a PENDING_REDRIVE statusFilter, the API returns a validation exception."', async () => {
-    const bogus = await failure(
+    const bogus = await rejection(
       sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'DONE' as never })),
     );
     expect(bogus.name).toBe('ValidationException');
@@ -336,7 +315,7 @@ describe('executionArn, the other operations', () => {
     expect(await errorName(sfn.send(new DescribeExecutionCommand({ executionArn: 'nope' })))).toBe(
       'InvalidArn',
     );
-    const wrongType = await failure(
+    const wrongType = await rejection(
       sfn.send(new DescribeExecutionCommand({ executionArn: stateMachineArn })),
     );
     expect(wrongType.name).toBe('InvalidArn');

@@ -19,12 +19,14 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ENV, STATE } from '../../lambdas/contracts';
 import type { RunSummary } from '../../lambdas/contracts';
-import { LocalRuntime, mergedFunctionEnvironment } from '../../local/runtime/local-runtime';
+import { type LocalRuntime, mergedFunctionEnvironment } from '../../local/runtime/local-runtime';
+import { startSfnFixture, stopSfnFixture } from './sfn-endpoint-support';
 import {
   type LocalSchedulerControl,
   type SfnEndpoint,
   startSfnEndpoint,
 } from '../../local/aws/sfn-endpoint';
+import { rejection } from '../support/rejection';
 
 let runtime: LocalRuntime;
 let endpoint: SfnEndpoint;
@@ -32,25 +34,10 @@ let sfn: SFNClient;
 let stateMachineArn: string;
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({
-    retryIntervalScale: 0,
-    isolateModules: (load) => jest.isolateModules(load),
-    provider: { latencyMs: 0, rejectionRate: 0 },
-  });
-  endpoint = await startSfnEndpoint({ runtime });
-  sfn = new SFNClient({
-    endpoint: endpoint.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'anything', secretAccessKey: 'anything' },
-  });
-  stateMachineArn = runtime.engine.stateMachineArn;
+  ({ runtime, endpoint, sfn, stateMachineArn } = await startSfnFixture());
 });
 
-afterAll(async () => {
-  sfn?.destroy();
-  await endpoint?.stop();
-  await runtime?.close();
-});
+afterAll(() => stopSfnFixture({ runtime, endpoint, sfn }));
 
 /** Polls DescribeExecution (over HTTP) until the execution left RUNNING. */
 async function describeWhenDone(executionArn: string): Promise<DescribeExecutionCommandOutput> {
@@ -66,18 +53,6 @@ async function describeWhenDone(executionArn: string): Promise<DescribeExecution
 async function fullHistory(executionArn: string): Promise<HistoryEvent[]> {
   const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
   return out.events ?? [];
-}
-
-/** The error a call fails with (the SDK's exception: name, message, $metadata). */
-async function failure(
-  call: Promise<unknown>,
-): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await call;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function rawCall(
@@ -274,7 +249,7 @@ describe('Step Functions endpoint (SFNClient)', () => {
     expect(paged.map((e) => e.name)).toEqual(allNames);
     await runtime.engine.idle();
 
-    const invalid = await failure(
+    const invalid = await rejection(
       sfn.send(new ListExecutionsCommand({ stateMachineArn, nextToken: 'not-a-token' })),
     );
     expect(invalid.name).toBe('InvalidToken');
@@ -337,7 +312,7 @@ describe('Step Functions endpoint (SFNClient)', () => {
     expect(again.executionArn).toBe(first.executionArn);
     expect(again.startDate?.getTime()).toBe(first.startDate?.getTime());
 
-    const otherInput = await failure(
+    const otherInput = await rejection(
       sfn.send(new StartExecutionCommand({ ...request, input: '{"maxItems": 299}' })),
     );
     expect(otherInput.name).toBe('ExecutionAlreadyExists');
@@ -345,24 +320,24 @@ describe('Step Functions endpoint (SFNClient)', () => {
 
     await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
     await runtime.engine.waitForExecution(first.executionArn as string);
-    const ended = await failure(sfn.send(new StartExecutionCommand(request)));
+    const ended = await rejection(sfn.send(new StartExecutionCommand(request)));
     expect(ended.name).toBe('ExecutionAlreadyExists');
     expect(ended.message).toContain(first.executionArn);
     runtime.provider.configure({ latencyMs: 0 });
   });
 
   it('answers errors by their Step Functions names', async () => {
-    const badJson = await failure(
+    const badJson = await rejection(
       sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{"dryRun": tru' })),
     );
     expect(badJson.name).toBe('InvalidExecutionInput');
 
-    const badName = await failure(
+    const badName = await rejection(
       sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'no spaces allowed' })),
     );
     expect(badName.name).toBe('InvalidName');
 
-    const unknown = await failure(
+    const unknown = await rejection(
       sfn.send(new DescribeExecutionCommand({ executionArn: `${firstArn}-never` })),
     );
     expect(unknown.name).toBe('ExecutionDoesNotExist');
@@ -372,19 +347,21 @@ describe('Step Functions endpoint (SFNClient)', () => {
       sfn.send(new GetExecutionHistoryCommand({ executionArn: `${firstArn}-never` })),
       sfn.send(new ListMapRunsCommand({ executionArn: `${firstArn}-never` })),
     ]) {
-      expect((await failure(call)).name).toBe('ExecutionDoesNotExist');
+      expect((await rejection(call)).name).toBe('ExecutionDoesNotExist');
     }
 
-    const garbage = await failure(sfn.send(new DescribeExecutionCommand({ executionArn: 'nope' })));
+    const garbage = await rejection(
+      sfn.send(new DescribeExecutionCommand({ executionArn: 'nope' })),
+    );
     expect(garbage.name).toBe('InvalidArn');
 
     const otherMachine = stateMachineArn.replace(/[^:]+$/, 'someone-else');
-    const noMachine = await failure(
+    const noMachine = await rejection(
       sfn.send(new StartExecutionCommand({ stateMachineArn: otherMachine })),
     );
     expect(noMachine.name).toBe('StateMachineDoesNotExist');
 
-    const noMapRun = await failure(
+    const noMapRun = await rejection(
       sfn.send(
         new DescribeMapRunCommand({
           mapRunArn: stateMachineArn.replace(':stateMachine:', ':mapRun:').concat('/ConfirmPage:x'),
@@ -395,7 +372,7 @@ describe('Step Functions endpoint (SFNClient)', () => {
   });
 
   it('answers an operation it does not serve with UnknownOperationException, and keeps serving', async () => {
-    const unsupported = await failure(sfn.send(new CreateActivityCommand({ name: 'worker' })));
+    const unsupported = await rejection(sfn.send(new CreateActivityCommand({ name: 'worker' })));
     expect(unsupported.name).toBe('UnknownOperationException');
     expect(unsupported.message).toContain('CreateActivity');
     expect(unsupported.$metadata?.httpStatusCode).toBe(400);

@@ -51,6 +51,7 @@
  */
 import { UnsupportedAslFeature, statesRuntimeError } from '../errors';
 import { type PathEnv, UnknownVariable, isReferencePath, readPath } from './json-path';
+import { type Instant, parseTimestamp } from './timestamps';
 
 /** Where a rule sits: the Choice state and the rule's field, e.g. `Choices[2]`. */
 export interface ChoiceRuleLocation {
@@ -375,48 +376,4 @@ function readOptional(path: string, env: PathEnv): unknown {
     if (error instanceof UnknownVariable) return undefined;
     throw error;
   }
-}
-
-/** An instant: whole seconds since the epoch and nanoseconds within the second. */
-interface Instant {
-  readonly seconds: number;
-  readonly nanos: number;
-}
-
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
-
-/** Parses an RFC 3339 timestamp (uppercase T and Z); undefined when `text` is not one. */
-export function parseTimestamp(text: string): Instant | undefined {
-  const m = TIMESTAMP.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  let offset = 0;
-  if (m[8] !== undefined) {
-    const offsetHours = Number(m[9]);
-    const offsetMinutes = Number(m[10]);
-    if (offsetHours > 23 || offsetMinutes > 59) return undefined;
-    offset = (m[8] === '-' ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60);
-  }
-  const seconds =
-    daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
-  return { seconds, nanos: m[7] === undefined ? 0 : Number(m[7].padEnd(9, '0')) };
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (any year 0000–9999). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra =
-    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146097 + dayOfEra - 719468;
 }

@@ -13,6 +13,7 @@
 import { InvalidAslDefinition, statesRuntimeError } from '../errors';
 import { compileJsonataTemplate, queryEvaluationError } from './jsonata';
 import type { MachineDocument } from './machine';
+import { NON_NEGATIVE_INTEGER, type NumberField, compileNumberField } from './number-fields';
 import { type Evaluator, compilePathField, compileTemplate } from './payload';
 import { emit, type RunContext, throwIfStopped } from './run-context';
 import {
@@ -91,62 +92,20 @@ export function compileFanOut(
   };
 }
 
+/** MaxConcurrency(Path) or a JSONata expression; absent (or 0): no limit. */
 function compileMaxConcurrency(
   stateName: string,
   state: Record<string, unknown>,
   language: QueryLanguage,
-): (effective: unknown, input: unknown, env: FieldEnv) => Promise<number> {
-  if ('MaxConcurrency' in state && 'MaxConcurrencyPath' in state) {
-    throw new InvalidAslDefinition(
-      `State "${stateName}": MaxConcurrency and MaxConcurrencyPath cannot be used together`,
-    );
-  }
-  const value = state.MaxConcurrency;
-  if (language === 'JSONata' && typeof value === 'string') {
-    const evaluate = compileJsonataTemplate(value, { stateName, field: 'MaxConcurrency' });
-    return async (_effective, input, env) => {
-      const n = await evaluate({
-        states: { input, context: env.context },
-        variables: env.variables,
-      });
-      if (!Number.isInteger(n) || (n as number) < 0) {
-        throw queryEvaluationError(
-          `The MaxConcurrency expression must give a non-negative integer, got ${JSON.stringify(n)}`,
-        );
-      }
-      return n as number;
-    };
-  }
-  if (value !== undefined) {
-    if (!Number.isInteger(value) || (value as number) < 0) {
-      throw new InvalidAslDefinition(
-        `State "${stateName}": MaxConcurrency must be a non-negative integer`,
-      );
-    }
-    return async () => value as number;
-  }
-  if ('MaxConcurrencyPath' in state) {
-    const path = String(state.MaxConcurrencyPath);
-    const read = compilePathField(state.MaxConcurrencyPath, {
-      stateName,
-      field: 'MaxConcurrencyPath',
-    });
-    return async (effective, _input, env) => {
-      const n = read({ input: effective, context: env.context, variables: env.variables });
-      if (n === undefined) {
-        throw statesRuntimeError(
-          `Invalid path '${path}' : No results for path: MaxConcurrencyPath`,
-        );
-      }
-      if (!Number.isInteger(n) || (n as number) < 0) {
-        throw statesRuntimeError(
-          `The MaxConcurrencyPath '${path}' must point to a non-negative integer, got ${JSON.stringify(n)}`,
-        );
-      }
-      return n as number;
-    };
-  }
-  return async () => 0;
+): NumberField {
+  const field = compileNumberField(
+    stateName,
+    state,
+    'MaxConcurrency',
+    NON_NEGATIVE_INTEGER,
+    language,
+  );
+  return field ?? (async () => 0);
 }
 
 export async function runFanOut(

@@ -183,13 +183,12 @@ function setSteps(target: unknown, steps: readonly Step[], value: unknown, path:
   }
   const copy: Record<string, unknown> = { ...(target as Record<string, unknown>) };
   const next = hasOwn.call(copy, step) ? copy[step] : {};
-  copy[step] = setSteps(
-    rest.length > 0 && (next === null || typeof next !== 'object') && !hasOwn.call(copy, step)
-      ? {}
-      : next,
-    rest,
-    value,
-    path,
-  );
+  // defineProperty: a key named __proto__ is data, not the object's prototype.
+  Object.defineProperty(copy, step, {
+    value: setSteps(next, rest, value, path),
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
   return copy;
 }

@@ -13,7 +13,7 @@ import { InvalidAslDefinition, TaskFailure, errorOutput } from '../errors';
 import { compileRetriers, findCatcher, type Retrier, RetryCounter } from './error-handling';
 import { compileFanOut, type FanOut, runFanOut } from './fan-out';
 import { type JsonataEnv, compileJsonataTemplate } from './jsonata';
-import { type PathEnv, isReferencePath } from './json-path';
+import type { PathEnv } from './json-path';
 import { compileSimpleState, runSimpleState, type SimpleState } from './simple-states';
 import { type ContextBase, emit, type RunContext, sleep, throwIfStopped } from './run-context';
 import {
@@ -23,6 +23,7 @@ import {
   type QueryLanguage,
   type StateFields,
   applyResultPath,
+  checkResultPath,
   compileAssignJsonata,
   compileAssignPath,
   compileStateFields,
@@ -84,7 +85,6 @@ export interface StateEntry {
 /** A compiled state machine (the top level, a Parallel branch or a Map's ItemProcessor). */
 export class Machine {
   readonly startAt: string;
-  readonly language: QueryLanguage;
   private readonly states = new Map<string, CompiledState>();
 
   constructor(document: MachineDocument, options: MachineOptions = {}) {
@@ -92,7 +92,6 @@ export class Machine {
       throw new InvalidAslDefinition('A state machine must be a JSON object');
     }
     const language = options.language ?? documentLanguage(document);
-    this.language = language;
     if (
       typeof document.StartAt !== 'string' ||
       !document.States ||
@@ -116,11 +115,6 @@ export class Machine {
         }
       }
     }
-  }
-
-  /** Whether this machine (not its branches) has a state of that name. */
-  has(stateName: string): boolean {
-    return this.states.has(stateName);
   }
 
   /** Runs from StartAt (or `startAt`) and resolves with the output; rejects with the failure. */
@@ -245,29 +239,20 @@ const JAVASCRIPT_ERRORS = new Set([
  * becomes States.Runtime too.
  */
 function located(error: unknown, stateName: string, eventId: number): unknown {
-  if (
-    error instanceof Error &&
-    !(error instanceof TaskFailure) &&
-    JAVASCRIPT_ERRORS.has(error.name)
-  ) {
-    return new TaskFailure(
-      'States.Runtime',
-      `${RUNTIME_PREFIX} '${stateName}' (entered at the event id #${eventId}). ${error.name}: ${error.message}`,
-      { retryable: false, catchable: false },
-    );
+  let detail: string | undefined;
+  if (error instanceof TaskFailure) {
+    if (error.name === 'States.Runtime' && !error.message.startsWith(RUNTIME_PREFIX)) {
+      detail = error.message;
+    }
+  } else if (error instanceof Error && JAVASCRIPT_ERRORS.has(error.name)) {
+    detail = `${error.name}: ${error.message}`;
   }
-  if (
-    error instanceof TaskFailure &&
-    error.name === 'States.Runtime' &&
-    !error.message.startsWith(RUNTIME_PREFIX)
-  ) {
-    return new TaskFailure(
-      'States.Runtime',
-      `${RUNTIME_PREFIX} '${stateName}' (entered at the event id #${eventId}). ${error.message}`,
-      { retryable: false, catchable: false },
-    );
-  }
-  return error;
+  if (detail === undefined) return error;
+  return new TaskFailure(
+    'States.Runtime',
+    `${RUNTIME_PREFIX} '${stateName}' (entered at the event id #${eventId}). ${detail}`,
+    { retryable: false, catchable: false },
+  );
 }
 
 async function catchOutput(
@@ -324,33 +309,29 @@ function compileState(
   const language = stateLanguage(name, record, inherited);
   const type = String(record.Type);
   const next = nextOf(name, record, type);
+  // Task, Parallel and Map: their work is wrapped in Retry and Catch.
+  const guarded = () => ({
+    name,
+    type,
+    next,
+    retriers: compileRetriers(record.Retry, options.retryIntervalScale ?? 1),
+    catchers: compileCatchers(name, record.Catch, language),
+  });
   switch (type) {
-    case 'Task': {
-      const fields = compileStateFields(name, record, language);
+    case 'Task':
       return {
+        ...guarded(),
         kind: 'task',
-        name,
-        type,
-        fields,
-        next,
-        retriers: compileRetriers(record.Retry, options.retryIntervalScale ?? 1),
-        catchers: compileCatchers(name, record.Catch, language),
+        fields: compileStateFields(name, record, language, { parameters: true }),
         timeout: compileTaskTimeout(name, record, language),
       };
-    }
     case 'Parallel':
-    case 'Map': {
-      const fields = compileStateFields(name, record, language, {
-        parametersField: type === 'Map' && 'ItemSelector' in record ? '-' : 'Parameters',
-      });
+    case 'Map':
       return {
+        ...guarded(),
         kind: 'fanOut',
-        name,
-        type,
-        fields,
-        next,
-        retriers: compileRetriers(record.Retry, options.retryIntervalScale ?? 1),
-        catchers: compileCatchers(name, record.Catch, language),
+        // A Map's legacy Parameters is its ItemSelector (fan-out.ts), not the input of its work.
+        fields: compileStateFields(name, record, language, { parameters: type === 'Parallel' }),
         fanOut: compileFanOut(
           name,
           record,
@@ -358,15 +339,12 @@ function compileState(
           (document) => new Machine(document, { ...options, language }),
         ),
       };
-    }
     case 'Pass':
     case 'Wait':
     case 'Choice':
     case 'Succeed':
     case 'Fail': {
-      const fields = compileStateFields(name, record, language, {
-        parametersField: type === 'Pass' ? 'Parameters' : '-',
-      });
+      const fields = compileStateFields(name, record, language, { parameters: type === 'Pass' });
       return {
         kind: 'simple',
         name,
@@ -425,20 +403,11 @@ function compileCatchers(
           'Assign' in catcher ? compileAssignJsonata(catcher.Assign, where('Assign')) : undefined,
       };
     }
-    const resultPath = catcher.ResultPath;
-    if (
-      resultPath !== undefined &&
-      resultPath !== null &&
-      (typeof resultPath !== 'string' || !isReferencePath(resultPath))
-    ) {
-      throw new InvalidAslDefinition(
-        `State "${stateName}": ${field}.ResultPath must be a reference path or null`,
-      );
-    }
+    const resultPath = checkResultPath(stateName, `${field}.ResultPath`, catcher.ResultPath);
     return {
       errorEquals: catcher.ErrorEquals as string[],
       next: catcher.Next,
-      resultPath: resultPath as string | null | undefined,
+      resultPath,
       assignPath:
         'Assign' in catcher ? compileAssignPath(catcher.Assign, where('Assign')) : undefined,
     };

@@ -85,6 +85,14 @@ function compileValue(template: unknown, where: FieldLocation, at: string): Comp
   };
 }
 
+/**
+ * A path or an intrinsic function given where a `.$` key's value would be (ErrorPath, CausePath):
+ * its value, failing with States.Runtime when the path selects nothing.
+ */
+export function compilePathOrIntrinsic(value: unknown, where: FieldLocation): Evaluator {
+  return compileDynamic(value, where, where.field, where.field);
+}
+
 function compileDynamic(value: unknown, where: FieldLocation, at: string, key: string): Evaluator {
   if (typeof value === 'string' && isIntrinsic(value)) {
     return compileIntrinsic(value, { stateName: where.stateName, field: at });

@@ -5,6 +5,7 @@
  */
 import type { CancellationScope } from '../cancellation';
 import { cancelledError } from '../errors';
+import { longTimeout } from '../long-timeout';
 import type { VariableScope } from './variables';
 
 /** An event of a run, for the execution's history (execution-recorder.ts). */
@@ -54,7 +55,7 @@ export interface RunContext {
 /** Records an event; the id the history gave it, or a count of this run's events. */
 export function emit(run: RunContext, event: InterpreterEvent): number {
   run.counter.events += 1;
-  return run.hooks.onEvent?.(event) ?? run.counter.events + 1;
+  return run.hooks.onEvent?.(event) ?? run.counter.events;
 }
 
 /** Throws States.Cancelled once the run was stopped. */
@@ -62,29 +63,18 @@ export function throwIfStopped(run: RunContext): void {
   if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'aborted');
 }
 
-/** The largest delay `setTimeout` accepts (2^31 - 1 ms). */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /** Waits `ms` (any length: chained below the timer limit); rejects with States.Cancelled on stop. */
 export function sleep(ms: number, run: RunContext): Promise<void> {
   throwIfStopped(run);
   if (!(ms > 0)) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
-    let timer: NodeJS.Timeout;
+    const timer = longTimeout(ms, () => {
+      unsubscribe();
+      resolve();
+    });
     const unsubscribe = run.cancellation.whenAborted((reason) => {
-      clearTimeout(timer);
+      timer.cancel();
       reject(cancelledError(reason));
     });
-    const arm = (remaining: number) => {
-      timer = setTimeout(
-        () => {
-          if (remaining > MAX_TIMER_MS) return arm(remaining - MAX_TIMER_MS);
-          unsubscribe();
-          resolve();
-        },
-        Math.min(remaining, MAX_TIMER_MS),
-      );
-    };
-    arm(ms);
   });
 }

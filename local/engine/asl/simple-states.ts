@@ -12,8 +12,9 @@
 import { InvalidAslDefinition, TaskFailure, statesRuntimeError } from '../errors';
 import { compileChoiceRule } from './choice-rules';
 import { compileJsonataTemplate, type JsonataEnv, queryEvaluationError } from './jsonata';
-import type { PathEnv } from './json-path';
-import { type Evaluator, compileTemplate } from './payload';
+import { type NumberField, type NumberRule, compileNumberField } from './number-fields';
+import { compilePathOrIntrinsic } from './payload';
+import { epochMs, parseTimestamp } from './timestamps';
 import { type RunContext, sleep } from './run-context';
 import {
   type FieldEnv,
@@ -150,7 +151,9 @@ async function runChoice(
         variables: env.variables,
       });
     }
-    return { output, next: rule.next, assigned: assigned ?? state.assigned };
+    // The state's Assign applies whichever rule matches; the rule's own Assign with it (the guide,
+    // "Choice Rules (JSONata)"), the rule's winning where both name a variable.
+    return { output, next: rule.next, assigned: { ...state.assigned, ...assigned } };
   }
   if (choice.defaultNext === undefined) {
     throw new TaskFailure('States.NoChoiceMatched', 'No Matches!');
@@ -189,19 +192,16 @@ function jsonataValue(stateName: string, field: string, template: unknown): Valu
 function pathValue(
   stateName: string,
   field: string,
-  template: string,
+  value: unknown,
   from: 'input' | 'effective',
 ): Value<unknown> {
-  // A path or an intrinsic: compiled as the value of a `.$` key.
-  const evaluate: Evaluator = compileTemplate({ 'v.$': template }, { stateName, field });
-  return async (input, effective, env) => {
-    const pathEnv: PathEnv = {
+  const evaluate = compilePathOrIntrinsic(value, { stateName, field });
+  return async (input, effective, env) =>
+    evaluate({
       input: from === 'input' ? input : effective,
       context: env.context,
       variables: env.variables,
-    };
-    return (evaluate(pathEnv) as { v: unknown }).v;
-  };
+    });
 }
 
 function compileFail(
@@ -221,17 +221,18 @@ function compileFail(
       if (language === 'JSONata') return jsonataValue(stateName, field, value);
       return async () => value;
     }
-    if (path !== undefined) {
-      if (typeof path !== 'string')
-        throw new InvalidAslDefinition(`State "${stateName}": ${field}Path must be a string`);
-      return pathValue(stateName, `${field}Path`, path, 'input');
-    }
+    if (path !== undefined) return pathValue(stateName, `${field}Path`, path, 'input');
     return undefined;
   };
   return { type: 'Fail', error: part('Error'), cause: part('Cause'), transitions: [] };
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const WAIT_SECONDS: NumberRule = {
+  integer: true,
+  min: 0,
+  max: 99_999_999,
+  kind: 'an integer from 0 to 99999999',
+};
 
 function compileWait(
   stateName: string,
@@ -245,47 +246,34 @@ function compileWait(
     );
   }
   const field = fields[0];
+  if (field.startsWith('Seconds')) {
+    const seconds = compileNumberField(stateName, state, 'Seconds', WAIT_SECONDS, language);
+    return async (input, effective, env) =>
+      (await (seconds as NumberField)(effective, input, env)) * 1000;
+  }
   const raw = state[field];
-  const jsonata =
-    language === 'JSONata' &&
-    typeof raw === 'string' &&
-    (field === 'Seconds' || field === 'Timestamp');
+  const jsonata = language === 'JSONata' && field === 'Timestamp' && typeof raw === 'string';
   let read: Value<unknown>;
   if (jsonata) {
     read = jsonataValue(stateName, field, raw);
-  } else if (field.endsWith('Path')) {
-    read = pathValue(stateName, field, String(raw), 'effective');
+  } else if (field === 'TimestampPath') {
+    read = pathValue(stateName, field, raw, 'effective');
   } else {
-    if (field === 'Seconds' && !(Number.isInteger(raw) && (raw as number) >= 0)) {
-      throw new InvalidAslDefinition(
-        `State "${stateName}": Seconds must be a non-negative integer`,
-      );
-    }
-    if (field === 'Timestamp' && !(typeof raw === 'string' && RFC3339.test(raw))) {
+    if (!(typeof raw === 'string' && parseTimestamp(raw))) {
       throw new InvalidAslDefinition(
         `State "${stateName}": Timestamp must be an RFC 3339 timestamp`,
       );
     }
     read = async () => raw;
   }
-  const failure = (detail: string) =>
-    jsonata ? queryEvaluationError(detail) : statesRuntimeError(detail);
   return async (input, effective, env) => {
     const value = await read(input, effective, env);
-    if (field.startsWith('Seconds')) {
-      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 99_999_999) {
-        throw failure(
-          `The ${field} of the Wait state must be an integer from 0 to 99999999, got ${JSON.stringify(value)}`,
-        );
-      }
-      return (value as number) * 1000;
+    const instant = typeof value === 'string' ? parseTimestamp(value) : undefined;
+    if (!instant) {
+      const detail = `The ${field} of the Wait state must be an RFC 3339 timestamp, got ${JSON.stringify(value)}`;
+      throw jsonata ? queryEvaluationError(detail) : statesRuntimeError(detail);
     }
-    if (typeof value !== 'string' || !RFC3339.test(value) || Number.isNaN(Date.parse(value))) {
-      throw failure(
-        `The ${field} of the Wait state must be an RFC 3339 timestamp, got ${JSON.stringify(value)}`,
-      );
-    }
-    return Math.max(0, Date.parse(value) - Date.now());
+    return Math.max(0, epochMs(instant) - Date.now());
   };
 }
 

@@ -13,7 +13,7 @@
  */
 import { InvalidAslDefinition, TaskFailure, statesRuntimeError } from '../errors';
 import { type JsonataEnv, compileJsonataTemplate } from './jsonata';
-import { type PathEnv, ResultPathMismatch, isReferencePath, setAtPath } from './json-path';
+import { type PathEnv, ResultPathMismatch, parsePath, setAtPath } from './json-path';
 import { type Evaluator, compilePathField, compileTemplate } from './payload';
 import { RESERVED_VARIABLE_NAMES, VARIABLE_NAME, type VariableScope } from './variables';
 
@@ -50,14 +50,12 @@ export interface StateFields {
   readonly language: QueryLanguage;
   readonly stateName: string;
   /** JSONPath: undefined is `$`, null is `{}`. */
-  readonly inputPath?: Evaluator | null;
+  readonly inputPath?: PathField | null;
   readonly parameters?: Evaluator;
   readonly resultSelector?: Evaluator;
   /** JSONPath: undefined is `$`. */
   readonly resultPath?: string | null;
-  readonly outputPath?: Evaluator | null;
-  readonly outputPathText?: string;
-  readonly inputPathText?: string;
+  readonly outputPath?: PathField | null;
   readonly assignPath?: Evaluator;
   readonly arguments?: JsonataEvaluator;
   readonly output?: JsonataEvaluator;
@@ -90,7 +88,7 @@ export function compileStateFields(
   stateName: string,
   state: Record<string, unknown>,
   language: QueryLanguage,
-  options: { readonly parametersField?: string } = {},
+  options: { readonly parameters: boolean },
 ): StateFields {
   const where = (field: string) => ({ stateName, field });
   if (language === 'JSONata') {
@@ -120,48 +118,56 @@ export function compileStateFields(
       );
     }
   }
-  const parametersField = options.parametersField ?? 'Parameters';
-  const resultPath = state.ResultPath;
-  if (
-    resultPath !== undefined &&
-    resultPath !== null &&
-    (typeof resultPath !== 'string' ||
-      !isReferencePath(resultPath) ||
-      !resultPath.startsWith('$') ||
-      resultPath.startsWith('$$'))
-  ) {
-    throw new InvalidAslDefinition(
-      `State "${stateName}": ResultPath must be a reference path into the input or null, got ${JSON.stringify(resultPath)}`,
-    );
-  }
+  const resultPath = checkResultPath(stateName, 'ResultPath', state.ResultPath);
   return {
     language,
     stateName,
     inputPath: pathOrNull(state, 'InputPath', stateName),
-    inputPathText: typeof state.InputPath === 'string' ? state.InputPath : undefined,
     parameters:
-      parametersField in state
-        ? compileTemplate(state[parametersField], where(parametersField))
+      options.parameters && 'Parameters' in state
+        ? compileTemplate(state.Parameters, where('Parameters'))
         : undefined,
     resultSelector:
       'ResultSelector' in state
         ? compileTemplate(state.ResultSelector, where('ResultSelector'))
         : undefined,
-    resultPath: resultPath as string | null | undefined,
+    resultPath,
     outputPath: pathOrNull(state, 'OutputPath', stateName),
-    outputPathText: typeof state.OutputPath === 'string' ? state.OutputPath : undefined,
     assignPath: 'Assign' in state ? compileAssignPath(state.Assign, where('Assign')) : undefined,
   };
+}
+
+/** A path field (InputPath, OutputPath): its text and evaluator; null for `null`, undefined when absent. */
+interface PathField {
+  readonly text: string;
+  readonly read: Evaluator;
 }
 
 function pathOrNull(
   state: Record<string, unknown>,
   field: string,
   stateName: string,
-): Evaluator | null | undefined {
-  if (!(field in state)) return undefined;
-  if (state[field] === null) return null;
-  return compilePathField(state[field], { stateName, field });
+): PathField | null | undefined {
+  const value = state[field];
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  return { text: String(value), read: compilePathField(value, { stateName, field }) };
+}
+
+/** ResultPath (of a state or a Catcher): a reference path into the input (`$…`), or null. */
+export function checkResultPath(
+  stateName: string,
+  field: string,
+  value: unknown,
+): string | null | undefined {
+  if (value === undefined || value === null) return value;
+  const parsed = typeof value === 'string' ? parsePath(value) : null;
+  if (!parsed || !parsed.steps || parsed.root.kind !== 'input') {
+    throw new InvalidAslDefinition(
+      `State "${stateName}": ${field} must be a reference path into the input or null, got ${JSON.stringify(value)}`,
+    );
+  }
+  return parsed.text;
 }
 
 function checkAssignNames(
@@ -206,23 +212,20 @@ function pathEnv(input: unknown, env: FieldEnv): PathEnv {
   return { input, context: env.context, variables: env.variables };
 }
 
-function noResults(path: string | undefined): TaskFailure {
-  const text = path ?? '$';
-  const steps = text
-    .slice(1)
-    .split('.')
-    .filter((s) => s !== '')
-    .map((s) => `['${s}']`)
+/** `Invalid path '$.a[0]' : No results for path: $['a'][0]`, as AWS words it. */
+function noResults(path: string): TaskFailure {
+  const steps = (parsePath(path)?.steps ?? [])
+    .map((step) => (typeof step === 'number' ? `[${step}]` : `['${step}']`))
     .join('');
-  return statesRuntimeError(`Invalid path '${text}' : No results for path: $${steps}`);
+  return statesRuntimeError(`Invalid path '${path}' : No results for path: $${steps}`);
 }
 
 /** JSONPath: the input after InputPath. JSONata: the input as it is. */
 export function effectiveInput(fields: StateFields, input: unknown, env: FieldEnv): unknown {
   if (fields.language === 'JSONata' || fields.inputPath === undefined) return input;
   if (fields.inputPath === null) return {};
-  const selected = fields.inputPath(pathEnv(input, env));
-  if (selected === undefined) throw noResults(fields.inputPathText);
+  const selected = fields.inputPath.read(pathEnv(input, env));
+  if (selected === undefined) throw noResults(fields.inputPath.text);
   return selected;
 }
 
@@ -311,12 +314,12 @@ export function applyResultPath(
 function applyOutputPath(fields: StateFields, value: unknown, env: FieldEnv): unknown {
   if (fields.outputPath === undefined) return value;
   if (fields.outputPath === null) return {};
-  const selected = fields.outputPath(pathEnv(value, env));
-  if (selected === undefined) throw noResults(fields.outputPathText);
+  const selected = fields.outputPath.read(pathEnv(value, env));
+  if (selected === undefined) throw noResults(fields.outputPath.text);
   return selected;
 }
 
-/** Refuses a JSONata field value in a JSONPath state and the reverse (e.g. Seconds vs SecondsPath). */
+/** Refuses fields that exclude each other (e.g. Error and ErrorPath) when more than one is given. */
 export function checkExclusive(
   stateName: string,
   state: Record<string, unknown>,

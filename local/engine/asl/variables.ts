@@ -35,11 +35,6 @@ export class VariableScope {
     return this.parent?.get(name);
   }
 
-  /** Whether `name` belongs to a scope around this one (an inner scope may not assign it). */
-  isOuter(name: string): boolean {
-    return this.parent?.has(name) ?? false;
-  }
-
   /** Applies one state's assignments (already evaluated) to this scope. */
   assign(values: Readonly<Record<string, unknown>>): void {
     for (const [name, value] of Object.entries(values)) this.values.set(name, value);

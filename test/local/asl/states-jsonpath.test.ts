@@ -2,16 +2,20 @@
 // guide (each test names the section it checks). Definitions run through the engine as a user's
 // would: LocalStepFunctions, in-process Lambdas.
 import type { ExecutionRecord } from '../../../local/engine';
-import { closeAll, engineFor, invokeTask, lambda, run, sleep } from '../engine-support';
+import {
+  closeAll,
+  engineFor,
+  invokeTask,
+  lambda,
+  machine,
+  run,
+  runOnce,
+  sleep,
+  succeeded,
+} from '../engine-support';
 
 afterEach(closeAll);
 
-type States = Record<string, Record<string, unknown>>;
-const machine = (states: States, extra: Record<string, unknown> = {}) => ({
-  StartAt: Object.keys(states)[0],
-  States: states,
-  ...extra,
-});
 const pass = (extra: Record<string, unknown> = {}) => ({
   Type: 'Pass',
   ...('Next' in extra ? {} : { End: true }),
@@ -24,23 +28,13 @@ function withoutOutputPath(state: Record<string, unknown>): Record<string, unkno
   return copy;
 }
 
-async function output(
-  definition: Record<string, unknown>,
-  input: unknown = {},
-  lambdas = [lambda('work', async (e) => e)],
-): Promise<unknown> {
-  const record = await run(engineFor(definition, { lambdas, retryIntervalScale: 0 }), input);
-  if (record.status !== 'SUCCEEDED')
-    throw new Error(`${record.status}: ${record.error} ${record.cause}`);
-  return record.output;
-}
+const output = succeeded;
 
 async function failure(
   definition: Record<string, unknown>,
   input: unknown = {},
-  lambdas = [lambda('work', async (e) => e)],
 ): Promise<ExecutionRecord> {
-  const record = await run(engineFor(definition, { lambdas, retryIntervalScale: 0 }), input);
+  const record = await runOnce(definition, input);
   expect(record.status).toBe('FAILED');
   return record;
 }
@@ -178,6 +172,35 @@ describe('Processing input and output (JSONPath)', () => {
       { n: 5 },
     );
     expect(out).toEqual({ n: 5, result: { code: 200, echo: 5 } });
+  });
+});
+
+describe('A Distributed Map child is an execution of its own', () => {
+  it('its States.Runtime names the event id in its own history (#2: the state after ExecutionStarted)', async () => {
+    const errors: unknown[] = [];
+    const engine = engineFor(
+      machine({
+        Fan: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+            StartAt: 'Shape',
+            States: { Shape: pass({ Parameters: { 'x.$': '$.missing' } }) },
+          },
+          End: true,
+        },
+      }),
+      { onMapChildCompleted: (event) => errors.push(event.error) },
+    );
+    await run(engine, { items: [{ a: 1 }] });
+    expect(errors).toEqual([
+      {
+        Error: 'States.Runtime',
+        Cause:
+          "An error occurred while executing the state 'Shape' (entered at the event id #2). The JSONPath '$.missing' specified for the field 'x.$' could not be found in the input '{\"a\":1}'",
+      },
+    ]);
   });
 });
 
@@ -342,6 +365,14 @@ describe('Wait, Choice, Fail', () => {
       { t: 'yesterday' },
     );
     expect(record.error).toBe('States.Runtime');
+  });
+
+  it('Wait: a timestamp is read with its offset; a date that does not exist fails', async () => {
+    const wait = machine({ W: { Type: 'Wait', TimestampPath: '$.t', End: true } });
+    expect(await output(wait, { t: '2016-03-14T03:59:00+02:00' })).toEqual({
+      t: '2016-03-14T03:59:00+02:00',
+    });
+    expect((await failure(wait, { t: '2016-02-30T00:00:00Z' })).error).toBe('States.Runtime');
   });
 
   it('Wait: longer than 2^31 ms does not fire at once (the timer is chained)', async () => {

@@ -2,28 +2,15 @@
 // Functions developer guide ("Passing data between states with variables", "Transforming data
 // with JSONata in Step Functions"); each test names what it checks.
 import { InvalidAslDefinition, UnsupportedAslFeature } from '../../../local/engine';
-import { closeAll, engineFor, lambda, run } from '../engine-support';
+import { closeAll, engineFor, machine, runOnce, type States, succeeded } from '../engine-support';
 
 afterEach(closeAll);
 
-type States = Record<string, Record<string, unknown>>;
-const machine = (states: States, extra: Record<string, unknown> = {}) => ({
-  StartAt: Object.keys(states)[0],
-  States: states,
-  ...extra,
-});
 const jsonata = (states: States) => machine(states, { QueryLanguage: 'JSONata' });
-const echo = lambda('work', async (event) => event);
-
-async function runOf(definition: Record<string, unknown>, input: unknown = {}) {
-  return run(engineFor(definition, { lambdas: [echo], retryIntervalScale: 0 }), input);
-}
-async function output(definition: Record<string, unknown>, input: unknown = {}): Promise<unknown> {
-  const record = await runOf(definition, input);
-  if (record.status !== 'SUCCEEDED')
-    throw new Error(`${record.status}: ${record.error} ${record.cause}`);
-  return record.output;
-}
+const runOf = (definition: Record<string, unknown>, input: unknown = {}) =>
+  runOnce(definition, input);
+const output = (definition: Record<string, unknown>, input: unknown = {}) =>
+  succeeded(definition, input);
 
 describe('Workflow variables (JSONPath)', () => {
   it('Assign stores a value a later state reads as $name', async () => {
@@ -206,6 +193,24 @@ describe('JSONata', () => {
     });
     expect(await output(definition, { n: 11 })).toBe('big');
     expect(await output(definition, { n: 1 })).toBe('small');
+  });
+
+  it('Choice: the state\'s Assign applies whichever rule matches, with the rule\'s own ("Choice Rules (JSONata)")', async () => {
+    const out = await output(
+      jsonata({
+        C: {
+          Type: 'Choice',
+          Assign: { checked: true, path: "{% 'none' %}" },
+          Choices: [
+            { Condition: '{% $states.input.n > 1 %}', Assign: { path: "{% 'big' %}" }, Next: 'D' },
+          ],
+          Default: 'D',
+        },
+        D: { Type: 'Pass', Output: { checked: '{% $checked %}', path: '{% $path %}' }, End: true },
+      }),
+      { n: 5 },
+    );
+    expect(out).toEqual({ checked: true, path: 'big' });
   });
 
   it('Assign and $name references, with $states.result', async () => {

@@ -16,6 +16,7 @@ import { requeueCommand, checkRequeueOptions } from './commands/requeue';
 import { runsCommand } from './commands/runs';
 import { SCHEDULE_ACTIONS, scheduleCommand, type ScheduleAction } from './commands/schedule';
 import { prepareStart, startCommand, type StartOptions } from './commands/start';
+import { redriveCommand, type RedriveOptions } from './commands/redrive';
 import { statusCommand } from './commands/status';
 import { integer } from '../cli/arg-parsers';
 import { IMPORT_FORMATS } from './import/source';
@@ -237,6 +238,28 @@ export function buildTxcProgram(deps: TxcDeps = {}): Command {
           io,
           json: c.json,
           now,
+          txc: c.txc,
+          width: c.width,
+        });
+      }),
+    );
+
+  program
+    .command('redrive')
+    .description(
+      'redrive a FAILED, TIMED_OUT or ABORTED execution from where it stopped — only when it stopped in StartRun, before taking the run lock; otherwise says why a new run is the recovery (--force redrives anyway)',
+    )
+    .argument('<execution>', 'execution ARN, or its name (in the target state machine)')
+    .option('--force', 'redrive even when it stopped after StartRun')
+    .option('--wait', 'wait for the redriven execution to end')
+    .action(
+      txcAction(async (ref: string, options: RedriveOptions, command: Command) => {
+        const c = contextOf(command);
+        return redriveCommand(await c.target(), ref, options, {
+          io,
+          json: c.json,
+          pollMs: deps.pollMs ?? DEFAULT_POLL_MS,
+          sleep,
           txc: c.txc,
           width: c.width,
         });

@@ -7,7 +7,7 @@
  */
 import aslValidator from 'asl-validator';
 import { Machine, type MachineDocument } from './asl/machine';
-import type { InterpreterEvent } from './asl/run-context';
+import type { InterpreterEvent, RunProgress, TaskProgress } from './asl/run-context';
 import { VariableScope } from './asl/variables';
 import type { AslDefinition } from '../stack/synthesized-definition';
 import { type MachinePlan, planStateMachine } from './definition';
@@ -72,14 +72,14 @@ export function compileMachine(
       const runner = new DistributedMapRunner(
         task.stateName,
         task.distributedMap.mapState,
-        (input, run) => ({ result: processor.run(input, run).result }),
+        (input, run, childRun) => ({ result: processor.run(input, run, childRun).result }),
         options.onMapChildCompleted,
         readObject,
       );
       handlers.push({
         name: task.stateName,
         distributedMap: true,
-        serve: async (input, run, observer) => runner.run(input, run, observer),
+        serve: async (input, run, observer, progress) => runner.run(input, run, observer, progress),
       });
     } else {
       const serve: TaskHandler = createTaskHandler(task.stateName, task.state, deps);
@@ -94,7 +94,12 @@ interface CompiledHandler {
   readonly name: string;
   /** The stand-in of a DISTRIBUTED Map (served by the Distributed Map runner). */
   readonly distributedMap: boolean;
-  readonly serve: (input: unknown, run: RunScope, observer?: MapRunObserver) => Promise<unknown>;
+  readonly serve: (
+    input: unknown,
+    run: RunScope,
+    observer?: MapRunObserver,
+    progress?: TaskProgress,
+  ) => Promise<unknown>;
 }
 
 /** One planned machine, ready to run many times. */
@@ -112,13 +117,18 @@ export class CompiledMachine {
   /**
    * Runs once in `run`'s scope; aborting the scope aborts the run. Rejects once aborted. With a
    * `recorder` (top-level executions) the run's events and task invocations are recorded into the
-   * execution's history; a Distributed Map child keeps none. `variables` and `startAt` let a
-   * redrive resume where a run failed.
+   * execution's history; a Distributed Map child keeps none. `progress` follows the run;
+   * `resume` and `variables` (the earlier run's progress and scope) make it a redrive.
    */
   run(
     input: unknown,
     run: RunScope,
-    options: { recorder?: ExecutionRecorder; startAt?: string; variables?: VariableScope } = {},
+    options: {
+      recorder?: ExecutionRecorder;
+      progress?: RunProgress;
+      resume?: RunProgress;
+      variables?: VariableScope;
+    } = {},
   ): { result: Promise<unknown> } {
     const recorder = options.recorder;
     const byName = this.byName;
@@ -129,15 +139,16 @@ export class CompiledMachine {
         variables: options.variables ?? new VariableScope(),
         cancellation: run.cancellation,
         counter: { events: 1 },
+        progress: options.progress,
         hooks: {
-          task: (stateName, taskInput, scope) => {
+          task: (stateName, taskInput, scope, progress, taskState) => {
             const handler = byName.get(stateName);
             if (!handler) throw new Error(`No handler for the Task state "${stateName}"`);
-            const invocation: RunScope = { ...run, cancellation: scope };
-            if (!recorder) return handler.serve(taskInput, invocation);
+            const invocation: RunScope = { ...run, cancellation: scope, taskState };
+            if (!recorder) return handler.serve(taskInput, invocation, undefined, progress);
             if (handler.distributedMap) {
               return recorder.distributedMap(stateName, (observer) =>
-                handler.serve(taskInput, invocation, observer),
+                handler.serve(taskInput, invocation, observer, progress),
               );
             }
             return recorder.task(stateName, taskInput, () => handler.serve(taskInput, invocation));
@@ -145,7 +156,7 @@ export class CompiledMachine {
           onEvent: recorder ? (event: InterpreterEvent) => recorder.onEvent(event) : undefined,
         },
       },
-      options.startAt,
+      options.resume,
     );
     return {
       result: result.then((output) => {

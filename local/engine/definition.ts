@@ -8,7 +8,9 @@
  * not valid ASL when it compiles the plan):
  * - Map: ResultWriter; ItemReader, ItemBatcher or ToleratedFailure* on a Map that is not
  *   DISTRIBUTED (a DISTRIBUTED Map's ItemReader is checked by distributed-map-config.ts, when the
- *   engine compiles it); a DISTRIBUTED Map in a JSONata state;
+ *   engine compiles it). A DISTRIBUTED Map's fields of the other query language (ItemsPath or any
+ *   `…Path` in a JSONata Map, Items or Output in a JSONPath one, Arguments in either) are
+ *   InvalidAslDefinition naming the field (distributed-map-config.ts, checkMapQueryLanguage);
  * - Task: `.waitForTaskToken` / `.sync` resources, Credentials, HeartbeatSeconds(Path), a
  *   lambda:invoke InvocationType other than RequestResponse, and any resource no adapter of
  *   resources.ts serves (DynamoDB resources also need the caller's DynamoDBClient);
@@ -18,12 +20,20 @@
  * 1. The top-level TimeoutSeconds is removed: the engine enforces it itself, so that a timed-out
  *    execution also cancels its task handlers and Distributed Map children.
  * 2. Every Map whose ItemProcessor.ProcessorConfig.Mode is DISTRIBUTED becomes a Task of the
- *    same name with the same InputPath, ResultSelector, ResultPath, OutputPath, Assign, Retry,
- *    Catch, Next / End, no Parameters, and the resource DISTRIBUTED_MAP_RESOURCE, served by the
- *    engine's Distributed Map runner (distributed-map.ts) with the original Map state. Its
- *    ItemProcessor is planned as a machine of its own, run once per child execution.
+ *    same name with the same QueryLanguage, InputPath, ResultSelector, ResultPath, OutputPath,
+ *    Output, Assign, Retry, Catch, Next / End, no Parameters or Arguments, and the resource
+ *    DISTRIBUTED_MAP_RESOURCE, served by the engine's Distributed Map runner (distributed-map.ts)
+ *    with the original Map state. The Task's input is what the runner works on: the Map's
+ *    effective input (JSONPath), or its input (JSONata: `$states.input`); its result is the
+ *    Map's, for ResultSelector / ResultPath / OutputPath or Output, and for Assign. Its
+ *    ItemProcessor is planned as a machine of its own, run once per child execution, whose
+ *    states take the state machine's QueryLanguage when they give none (its document gets
+ *    `"QueryLanguage": "JSONata"` in a JSONata machine), as asl-validator reads them too: a
+ *    JSONata Map in a JSONPath machine has JSONPath children unless they say JSONata. The copy
+ *    of the Map handed to the runner gets `"QueryLanguage": "JSONata"` when the machine's gave it.
  */
 import type { AslDefinition, AslState } from '../stack/synthesized-definition';
+import { checkMapQueryLanguage } from './distributed-map-config';
 import { UnsupportedAslFeature } from './errors';
 import { classifyResource } from './resources';
 
@@ -35,7 +45,10 @@ export interface TaskPlan {
   readonly stateName: string;
   /** The Task as the interpreter runs it. */
   readonly state: AslState;
-  /** Present on the stand-in of a DISTRIBUTED Map: the original Map and its planned processor. */
+  /**
+   * Present on the stand-in of a DISTRIBUTED Map: the original Map (with `"QueryLanguage":
+   * "JSONata"` written in when it inherits JSONata) and its planned processor.
+   */
   readonly distributedMap?: { readonly mapState: AslState; readonly processor: MachinePlan };
 }
 
@@ -66,20 +79,28 @@ interface MachineDocument {
   readonly [key: string]: unknown;
 }
 
+/** `machineJsonata`: the state machine's top-level QueryLanguage is JSONata. */
 function planMachine(
   document: MachineDocument,
   options: PlanOptions,
-  jsonata: boolean,
+  machineJsonata: boolean,
 ): MachinePlan {
   const tasks: TaskPlan[] = [];
   const seen = new Set<string>();
-  const definition = transformMachine(document, options, { tasks, seen }, jsonata);
+  const definition = transformMachine(
+    document,
+    options,
+    { tasks, seen, machineJsonata },
+    machineJsonata,
+  );
   return { definition: definition as AslDefinition, tasks };
 }
 
 interface Collector {
   readonly tasks: TaskPlan[];
   readonly seen: Set<string>;
+  /** The state machine's top-level QueryLanguage is JSONata. */
+  readonly machineJsonata: boolean;
 }
 
 function transformMachine(
@@ -124,19 +145,28 @@ function transformState(
     case 'Map': {
       checkMap(name, state);
       if (isDistributedMap(state)) {
-        if (jsonata) {
-          throw new UnsupportedAslFeature(
-            name,
-            'QueryLanguage',
-            'a DISTRIBUTED Map in a JSONata state is not supported by the local runtime (use JSONPath for this state)',
-          );
-        }
-        const processor = planMachine(processorOf(state), options, false);
+        // Before the stand-in exists: a field of the other language is named as the Map's.
+        checkMapQueryLanguage(name, state, jsonata ? 'JSONata' : 'JSONPath');
+        // Its states take the machine's QueryLanguage unless they give their own (guide,
+        // "State machine structure": "If not provided for the state machine, the default value
+        // for each state is JSONPath"), not the Map's.
+        const processorDocument = processorOf(state);
+        const processor = planMachine(
+          collector.machineJsonata
+            ? { ...processorDocument, QueryLanguage: 'JSONata' }
+            : processorDocument,
+          options,
+          collector.machineJsonata,
+        );
         const standIn = distributedMapStandIn(state);
+        const mapState: AslState =
+          jsonata && state.QueryLanguage === undefined
+            ? { ...state, QueryLanguage: 'JSONata' }
+            : state;
         collector.tasks.push({
           stateName: name,
           state: standIn,
-          distributedMap: { mapState: state, processor },
+          distributedMap: { mapState, processor },
         });
         return standIn;
       }
@@ -181,6 +211,7 @@ const STAND_IN_FIELDS = [
   'ResultSelector',
   'ResultPath',
   'OutputPath',
+  'Output',
   'Assign',
   'Retry',
   'Catch',

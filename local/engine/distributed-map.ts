@@ -37,12 +37,15 @@ import {
   type ChildInput,
   DistributedMapConfig,
   type ItemReaderRequest,
+  type MapRunEnv,
   type MapRunSettings,
   itemReaderFailure,
 } from './distributed-map-config';
 import { type ErrorOutput, TaskFailure, cancelledError, errorOutput } from './errors';
 import { MAX_PAYLOAD_BYTES, jsonBytesOverLimit } from './payload-limit';
 import { type ObjectReader, type RunScope, sdkErrorDetail } from './resources';
+import type { RunProgress, TaskProgress } from './asl/run-context';
+import { VariableScope } from './asl/variables';
 
 /** AWS's ceiling on child executions in flight (MaxConcurrency 0 or absent). */
 export const MAX_CHILDREN_IN_FLIGHT = 10_000;
@@ -72,10 +75,20 @@ export interface MapRunStart {
   readonly toleratedFailureCount: number;
 }
 
+/** A redriven Map Run: the earlier one, and what of it succeeded (not run again). */
+export interface MapRunRedrive {
+  readonly mapRunArn: string;
+  readonly succeededItems: number;
+  readonly succeededChildren: number;
+}
+
 /** Observes one Map Run (the engine: history events, DescribeMapRun / ListMapRuns). */
 export interface MapRunObserver {
-  /** Before the first child starts. */
-  started(run: MapRunStart): void;
+  /**
+   * Before the first child starts; returns the Map Run's ARN. `redriveOf`: the execution was
+   * redriven and this Map Run is the earlier one, run again for its unsuccessful children.
+   */
+  started(run: MapRunStart, redriveOf?: MapRunRedrive): string | undefined;
   /** A child execution of `items` items started. */
   childStarted(items: number): void;
   /** A child execution settled, before the Map Run decides what follows. */
@@ -90,8 +103,44 @@ export interface ChildExecution {
   readonly result: Promise<unknown>;
 }
 
+/**
+ * A STANDARD child's own run state, kept so that a redrive resumes it where it stopped (an
+ * EXPRESS child is started afresh, as AWS reruns Express children with StartExecution).
+ */
+export interface ChildRun {
+  readonly progress: RunProgress;
+  readonly variables: VariableScope;
+  readonly resume?: RunProgress;
+}
+
 /** Starts one child execution of the ItemProcessor (the engine wires the interpreter's run). */
-export type StartChild = (input: unknown, run: RunScope) => ChildExecution;
+export type StartChild = (input: unknown, run: RunScope, childRun?: ChildRun) => ChildExecution;
+
+/**
+ * What one Map Run leaves for a redrive of its execution (docs/local-engine.md "Redrive"): the
+ * children's inputs, the outputs of those that succeeded (not run again), and for each STANDARD
+ * child that did not succeed, its ARN, redrive count and run state (it resumes where it stopped).
+ */
+interface MapRunProgress {
+  readonly kind: 'distributedMap';
+  readonly children: readonly ChildInput[];
+  readonly totalItems: number;
+  readonly results: unknown[];
+  readonly succeeded: boolean[];
+  readonly stopped: Map<number, StoppedChild>;
+  mapRunArn?: string;
+}
+
+interface StoppedChild {
+  readonly arn: string;
+  readonly name: string;
+  readonly redriveCount: number;
+  readonly run?: ChildRun;
+}
+
+function isMapRunProgress(value: unknown): value is MapRunProgress {
+  return (value as MapRunProgress | undefined)?.kind === 'distributedMap';
+}
 
 export class DistributedMapRunner {
   private readonly config: DistributedMapConfig;
@@ -107,27 +156,34 @@ export class DistributedMapRunner {
     this.config = new DistributedMapConfig(stateName, mapState);
   }
 
-  /** Serves the stand-in Task: `input` is the Map's effective input (after InputPath). */
-  run(input: unknown, run: RunScope, observer?: MapRunObserver): Promise<unknown[]> {
+  /**
+   * Serves the stand-in Task: `input` is the Map's effective input (after InputPath; a JSONata
+   * Map's input), `run.taskState` what its fields read besides (mapRunEnv). With
+   * `progress.previous` from an earlier Map Run (a redrive) the same children run again, except
+   * those that succeeded, and the Map Run is the earlier one, redriven.
+   */
+  async run(
+    input: unknown,
+    run: RunScope,
+    observer?: MapRunObserver,
+    progress?: TaskProgress,
+  ): Promise<unknown[]> {
     if (run.cancellation.aborted) {
       return Promise.reject(cancelledError(run.cancellation.reason ?? 'cancelled'));
     }
-    let settings: MapRunSettings;
-    try {
-      settings = this.config.runSettings(input, run.context);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (!this.config.readsItems) return this.start(input, run, settings, observer);
+    const settings = await this.config.runSettings(mapRunEnv(input, run));
+    const previous = isMapRunProgress(progress?.previous) ? progress.previous : undefined;
+    if (previous) return this.redrive(previous, run, settings, observer, progress);
+    if (!this.config.readsItems) return this.start(input, run, settings, observer, progress);
     return this.readItems(input, run).then((items) => {
       if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'cancelled');
-      return this.start(input, run, settings, observer, items);
+      return this.start(input, run, settings, observer, progress, items);
     });
   }
 
   /** The ItemReader's items: the object read once, parsed; only the items are kept. */
   private async readItems(input: unknown, run: RunScope): Promise<unknown[]> {
-    const request = this.config.readerRequest(input, run.context);
+    const request = await this.config.readerRequest(mapRunEnv(input, run));
     if (!this.readObject) {
       throw itemReaderFailure(
         this.stateName,
@@ -155,42 +211,97 @@ export class DistributedMapRunner {
     return this.config.parseItems(text, request);
   }
 
-  private start(
+  private async start(
     input: unknown,
     run: RunScope,
     settings: MapRunSettings,
     observer: MapRunObserver | undefined,
+    progress: TaskProgress | undefined,
     readItems?: unknown[],
   ): Promise<unknown[]> {
-    const { children, totalItems } = this.config.prepare(input, run.context, readItems);
-    const configured = settings.maxConcurrency;
-    const maxConcurrency =
-      configured === 0 ? MAX_CHILDREN_IN_FLIGHT : Math.min(configured, MAX_CHILDREN_IN_FLIGHT);
-    observer?.started({
+    const { children, totalItems } = await this.config.prepare(mapRunEnv(input, run), readItems);
+    const mapRun: MapRunProgress = {
+      kind: 'distributedMap',
+      children,
       totalItems,
-      childExecutions: children.length,
-      maxConcurrency: configured,
-      toleratedFailurePercentage: settings.toleratedPercentage ?? 0,
-      toleratedFailureCount: settings.toleratedCount ?? 0,
-    });
-    return this.runChildren(children, totalItems, maxConcurrency, settings, run, observer);
+      results: new Array<unknown>(children.length),
+      succeeded: new Array<boolean>(children.length).fill(false),
+      stopped: new Map(),
+    };
+    const mapRunArn = observer?.started(this.startOf(mapRun, settings));
+    if (mapRunArn !== undefined) mapRun.mapRunArn = mapRunArn;
+    progress?.record(mapRun);
+    return this.runChildren(mapRun, settings, run, observer, undefined);
   }
 
+  /** A redrive: the earlier Map Run's children again, except those that succeeded. */
+  private redrive(
+    previous: MapRunProgress,
+    run: RunScope,
+    settings: MapRunSettings,
+    observer: MapRunObserver | undefined,
+    progress: TaskProgress | undefined,
+  ): Promise<unknown[]> {
+    const mapRun: MapRunProgress = {
+      kind: 'distributedMap',
+      children: previous.children,
+      totalItems: previous.totalItems,
+      results: previous.results.slice(),
+      succeeded: previous.succeeded.slice(),
+      stopped: new Map(),
+      ...(previous.mapRunArn !== undefined ? { mapRunArn: previous.mapRunArn } : {}),
+    };
+    let succeededItems = 0;
+    let succeededChildren = 0;
+    mapRun.children.forEach((child, index) => {
+      if (!mapRun.succeeded[index]) return;
+      succeededItems += child.size;
+      succeededChildren += 1;
+    });
+    const start = this.startOf(mapRun, settings);
+    const mapRunArn =
+      previous.mapRunArn === undefined
+        ? observer?.started(start)
+        : observer?.started(start, {
+            mapRunArn: previous.mapRunArn,
+            succeededItems,
+            succeededChildren,
+          });
+    if (mapRunArn !== undefined) mapRun.mapRunArn = mapRunArn;
+    progress?.record(mapRun);
+    return this.runChildren(mapRun, settings, run, observer, previous);
+  }
+
+  private startOf(mapRun: MapRunProgress, settings: MapRunSettings): MapRunStart {
+    return {
+      totalItems: mapRun.totalItems,
+      childExecutions: mapRun.children.length,
+      maxConcurrency: settings.maxConcurrency,
+      toleratedFailurePercentage: settings.toleratedPercentage ?? 0,
+      toleratedFailureCount: settings.toleratedCount ?? 0,
+    };
+  }
+
+  /** Runs the Map Run's children that have not succeeded (all of them on a first run). */
   private runChildren(
-    children: ChildInput[],
-    totalItems: number,
-    maxConcurrency: number,
+    mapRun: MapRunProgress,
     settings: MapRunSettings,
     run: RunScope,
     observer: MapRunObserver | undefined,
+    previous: MapRunProgress | undefined,
   ): Promise<unknown[]> {
-    const results = new Array<unknown>(children.length);
-    if (children.length === 0) {
+    const { children, totalItems, results } = mapRun;
+    const configured = settings.maxConcurrency;
+    const maxConcurrency =
+      configured === 0 ? MAX_CHILDREN_IN_FLIGHT : Math.min(configured, MAX_CHILDREN_IN_FLIGHT);
+    const toRun = children.flatMap((_, index) => (mapRun.succeeded[index] ? [] : [index]));
+    if (toRun.length === 0) {
       observer?.finished('SUCCEEDED');
       return Promise.resolve(results);
     }
     const mapScope = run.cancellation.child();
     const arns = childArnFactory(run.context, this.stateName, this.config.executionType);
+    const standard = this.config.executionType === 'STANDARD';
     const parentContext = run.context;
 
     return new Promise<unknown[]>((resolve, reject) => {
@@ -227,7 +338,12 @@ export class DistributedMapRunner {
         if (finished) return;
         const child = children[index];
         results[index] = error ?? output;
-        if (error) failedItems += child.size;
+        if (error) {
+          failedItems += child.size;
+        } else {
+          mapRun.succeeded[index] = true;
+          mapRun.stopped.delete(index);
+        }
         observer?.childSettled(
           child.size,
           error === undefined
@@ -261,7 +377,18 @@ export class DistributedMapRunner {
 
       const start = (index: number) => {
         const scope = mapScope.child();
-        const { arn, name } = arns();
+        // A STANDARD child that stopped before is the same execution, redriven.
+        const earlier = standard ? previous?.stopped.get(index) : undefined;
+        const { arn, name } = earlier ?? arns();
+        const redriveCount = earlier ? earlier.redriveCount + 1 : 0;
+        const childRun: ChildRun | undefined = standard
+          ? {
+              progress: {},
+              variables: earlier?.run?.variables ?? new VariableScope(),
+              ...(earlier?.run ? { resume: earlier.run.progress } : {}),
+            }
+          : undefined;
+        mapRun.stopped.set(index, { arn, name, redriveCount, run: childRun });
         const context: Record<string, unknown> = {
           Execution: {
             Id: arn,
@@ -269,18 +396,18 @@ export class DistributedMapRunner {
             Input: children[index].input,
             StartTime: new Date().toISOString(),
             RoleArn: (parentContext.Execution as { RoleArn?: string } | undefined)?.RoleArn,
-            RedriveCount: 0,
+            RedriveCount: redriveCount,
           },
           StateMachine: childStateMachine(parentContext, this.stateName),
         };
         observer?.childStarted(children[index].size);
         let child: ChildExecution;
         try {
-          child = this.startChild(children[index].input, {
-            executionArn: arn,
-            context,
-            cancellation: scope,
-          });
+          child = this.startChild(
+            children[index].input,
+            { executionArn: arn, context, cancellation: scope },
+            childRun,
+          );
         } catch (error) {
           child = { result: Promise.reject(error) };
         }
@@ -291,12 +418,12 @@ export class DistributedMapRunner {
       };
 
       const launch = () => {
-        while (!finished && active < maxConcurrency && next < children.length) {
+        while (!finished && active < maxConcurrency && next < toRun.length) {
           active += 1;
-          start(next);
+          start(toRun[next]);
           next += 1;
         }
-        if (!finished && active === 0 && next >= children.length) {
+        if (!finished && active === 0 && next >= toRun.length) {
           const size = jsonBytesOverLimit(results);
           if (size !== undefined) {
             finish(
@@ -346,6 +473,22 @@ function thresholdText(settings: MapRunSettings): string {
     parts.push(`ToleratedFailurePercentage ${toleratedPercentage}`);
   if (toleratedCount !== undefined) parts.push(`ToleratedFailureCount ${toleratedCount}`);
   return parts.length ? parts.join(', ') : 'no failure tolerated';
+}
+
+/**
+ * What the Map's own fields read: the stand-in Task's input (the Map's effective input) and, as
+ * the interpreter passes them, the state's raw input, its context object and the workflow
+ * variables in scope at the Map state.
+ */
+function mapRunEnv(input: unknown, run: RunScope): MapRunEnv {
+  const state = run.taskState;
+  if (!state) return { input, context: run.context };
+  return {
+    input,
+    stateInput: state.input,
+    context: state.context as Record<string, unknown>,
+    variables: state.variables,
+  };
 }
 
 function objectName(request: ItemReaderRequest): string {

@@ -44,7 +44,10 @@ export class StepFunctionsApiError extends Error {
       | 'InvalidExecutionInput'
       | 'ExecutionAlreadyExists'
       | 'ExecutionDoesNotExist'
+      | 'ExecutionNotRedrivable'
       | 'InvalidArn'
+      | 'InvalidDefinition'
+      | 'ValidationException'
       | 'ResourceNotFound'
       | 'EngineClosed',
     message: string,

@@ -24,6 +24,9 @@ import {
   terminalEvent,
 } from './history';
 import type { HistoryArchive } from './history-archive';
+import type { RedrivePoint } from './redrive';
+import type { RunProgress } from './asl/run-context';
+import { VariableScope } from './asl/variables';
 import { MAX_PAYLOAD_BYTES, jsonBytesOverLimit } from './payload-limit';
 import type { RunScope } from './resources';
 import type { StatusReporter } from './status-hooks';
@@ -35,6 +38,11 @@ export interface ActiveExecution {
   readonly recorder: ExecutionRecorder;
   /** JSON text of the input: each run gets its own parse, the record keeps its own. */
   readonly inputText: string;
+  /** Where the run is (kept as its redrive point if it does not succeed) and its variables. */
+  readonly progress: RunProgress;
+  readonly variables: VariableScope;
+  /** A redrive: where the earlier attempt stopped. */
+  readonly resume?: RunProgress;
   finalized: boolean;
   timer?: { cancel(): void };
   /** Resolves with the final record after onExecutionStatusChange ran. */
@@ -90,12 +98,46 @@ export class ExecutionRunner {
 
   /** Opens the execution's history and starts its run on the next turn of the event loop. */
   start(record: MutableRecord, inputText: string): void {
+    // Room for ExecutionStarted and the terminal event at least.
+    const limit = Math.max(2, this.options.maxHistoryEvents ?? MAX_HISTORY_EVENTS);
+    const history = new ExecutionHistory(limit);
+    history.add(
+      'ExecutionStarted',
+      'executionStartedEventDetails',
+      executionStartedDetails(record.input, this.options.roleArn),
+      record.startDate,
+    );
+    this.options.archive.open(record.executionArn, history);
+    this.launch(record, inputText, history, { progress: {}, variables: new VariableScope() });
+  }
+
+  /**
+   * RedriveExecution (the caller checked it is redrivable): the same execution runs again from
+   * where it stopped, its history continued after an ExecutionRedriven event.
+   */
+  redrive(record: MutableRecord, point: RedrivePoint): void {
+    const history = this.options.archive.reopen(record.executionArn);
+    if (!history) throw new Error(`No history is kept for ${record.executionArn}`);
+    history.add('ExecutionRedriven', 'executionRedrivenEventDetails', {
+      redriveCount: record.redriveCount ?? 0,
+    });
+    this.launch(record, JSON.stringify(record.input), history, {
+      progress: {},
+      variables: point.variables,
+      resume: point.progress,
+    });
+  }
+
+  private launch(
+    record: MutableRecord,
+    inputText: string,
+    history: ExecutionHistory,
+    run: Pick<ActiveExecution, 'progress' | 'variables' | 'resume'>,
+  ): void {
     const { executionArn } = record;
     let resolveDone!: (record: ExecutionRecord) => void;
     const done = new Promise<ExecutionRecord>((resolve) => (resolveDone = resolve));
-    // Room for ExecutionStarted and the terminal event at least.
-    const limit = Math.max(2, this.options.maxHistoryEvents ?? MAX_HISTORY_EVENTS);
-    const history = new ExecutionHistory(limit, () =>
+    history.onFull = () =>
       this.finalize(
         execution,
         'FAILED',
@@ -104,15 +146,7 @@ export class ExecutionRunner {
           cause: `The execution reached the maximum number of events in its history (${history.limit})`,
         },
         true,
-      ),
-    );
-    history.add(
-      'ExecutionStarted',
-      'executionStartedEventDetails',
-      executionStartedDetails(record.input, this.options.roleArn),
-      record.startDate,
-    );
-    this.options.archive.open(executionArn, history);
+      );
     const execution: ActiveExecution = {
       record,
       scope: new CancellationScope(),
@@ -125,8 +159,10 @@ export class ExecutionRunner {
         distributedMaps: this.distributedMaps,
         newMapRunArn: (stateName) => `${this.options.mapRunArnPrefix}/${stateName}:${randomUUID()}`,
         onMapRun: (mapRun) => this.options.archive.addMapRun(executionArn, mapRun),
+        findMapRun: (mapRunArn) => this.options.archive.liveMapRun(mapRunArn),
       }),
       inputText,
+      ...run,
       finalized: false,
       done,
       resolveDone,
@@ -165,7 +201,8 @@ export class ExecutionRunner {
           Input: record.input,
           StartTime: record.startDate.toISOString(),
           RoleArn: roleArn,
-          RedriveCount: 0,
+          RedriveCount: record.redriveCount ?? 0,
+          ...(record.redriveDate ? { RedriveTime: record.redriveDate.toISOString() } : {}),
         },
         StateMachine: { Id: stateMachineArn, Name: stateMachineName },
       },
@@ -182,6 +219,9 @@ export class ExecutionRunner {
     }
     const started = this.options.machine.run(JSON.parse(execution.inputText) as unknown, run, {
       recorder: execution.recorder,
+      progress: execution.progress,
+      variables: execution.variables,
+      ...(execution.resume ? { resume: execution.resume } : {}),
     });
     started.result.then(
       (output) => {
@@ -227,6 +267,12 @@ export class ExecutionRunner {
     const snapshot: ExecutionRecord = { ...record };
     // Whatever the stopped run still does is not recorded: the recorder ended.
     this.historyComplete(execution);
+    if (status !== 'SUCCEEDED') {
+      this.options.archive.keepRedrivePoint(record.executionArn, {
+        progress: execution.progress,
+        variables: execution.variables,
+      });
+    }
     void (async () => {
       await this.options.reporter.save(snapshot);
       await this.options.reporter.notify(snapshot);

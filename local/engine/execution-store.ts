@@ -27,6 +27,10 @@ export interface ExecutionRecord {
   readonly output?: unknown;
   readonly error?: string;
   readonly cause?: string;
+  /** Times the execution was redriven (RedriveExecution); absent until the first. */
+  readonly redriveCount?: number;
+  /** When it was last redriven. */
+  readonly redriveDate?: Date;
 }
 
 /** The engine's own copy of a record, updated in place as the execution goes (it hands out copies). */
@@ -105,19 +109,21 @@ export class FileExecutionStore implements ExecutionStore {
 
 let writeSequence = 0;
 
-type SerializedRecord = Omit<ExecutionRecord, 'startDate' | 'stopDate'> & {
+type SerializedRecord = Omit<ExecutionRecord, 'startDate' | 'stopDate' | 'redriveDate'> & {
   startDate: string;
   stopDate?: string;
+  redriveDate?: string;
 };
 
 function reviveRecord(value: SerializedRecord, file: string): ExecutionRecord {
   if (typeof value?.executionArn !== 'string' || typeof value.startDate !== 'string') {
     throw new Error(`${file} is not an execution record`);
   }
-  const { startDate, stopDate, ...rest } = value;
+  const { startDate, stopDate, redriveDate, ...rest } = value;
   return {
     ...rest,
     startDate: new Date(startDate),
     ...(stopDate !== undefined ? { stopDate: new Date(stopDate) } : {}),
+    ...(redriveDate !== undefined ? { redriveDate: new Date(redriveDate) } : {}),
   };
 }

@@ -15,6 +15,7 @@ import {
   terminalEvent,
 } from './history';
 import { type MapRunRecord, copyMapRun } from './map-runs';
+import type { RedrivePoint } from './redrive';
 
 /** How many finished executions' histories are kept (LocalStepFunctionsOptions.historyRetention). */
 export interface HistoryRetention {
@@ -32,6 +33,8 @@ export class HistoryArchive {
   private retainedPayloadChars = 0;
   private readonly mapRuns = new Map<string, MapRunRecord>();
   private readonly mapRunsByExecution = new Map<string, string[]>();
+  /** Where each retained unsuccessful execution stopped (redrive.ts), dropped with its history. */
+  private readonly redrivePoints = new Map<string, RedrivePoint>();
 
   constructor(
     /** ExecutionStarted's roleArn, for histories rebuilt from a record. */
@@ -67,11 +70,46 @@ export class HistoryArchive {
       const dropped = this.retained.shift() as string;
       this.retainedPayloadChars -= this.histories.get(dropped)?.payloadChars ?? 0;
       this.histories.delete(dropped);
+      this.redrivePoints.delete(dropped);
       for (const mapRunArn of this.mapRunsByExecution.get(dropped) ?? []) {
         this.mapRuns.delete(mapRunArn);
       }
       this.mapRunsByExecution.delete(dropped);
     }
+  }
+
+  /** Where an unsuccessful execution stopped, kept while its history is. */
+  keepRedrivePoint(executionArn: string, point: RedrivePoint): void {
+    if (this.histories.has(executionArn)) this.redrivePoints.set(executionArn, point);
+  }
+
+  /** The execution's redrive point and history, while both are kept. */
+  redrivable(executionArn: string): { point: RedrivePoint; history: ExecutionHistory } | undefined {
+    const point = this.redrivePoints.get(executionArn);
+    const history = this.histories.get(executionArn);
+    return point && history ? { point, history } : undefined;
+  }
+
+  /**
+   * A redrive: the execution runs again, so its history is no longer a retained finished one
+   * (retention must not drop it while it runs); it is reopened, and its redrive point is used up.
+   */
+  reopen(executionArn: string): ExecutionHistory | undefined {
+    const history = this.histories.get(executionArn);
+    if (!history) return undefined;
+    const at = this.retained.indexOf(executionArn);
+    if (at >= 0) {
+      this.retained.splice(at, 1);
+      this.retainedPayloadChars -= history.payloadChars;
+    }
+    this.redrivePoints.delete(executionArn);
+    history.reopen();
+    return history;
+  }
+
+  /** The stored record of a Map Run (not a copy: a redrive runs it again). */
+  liveMapRun(mapRunArn: string): MapRunRecord | undefined {
+    return this.mapRuns.get(mapRunArn);
   }
 
   /** The execution's events, oldest first; its start and terminal events when none is kept. */

@@ -49,7 +49,8 @@ export class ExecutionHistory {
 
   constructor(
     readonly limit: number = MAX_HISTORY_EVENTS,
-    private readonly onFull: () => void = () => undefined,
+    /** Called once, when the history is full (the execution it belongs to fails). */
+    public onFull: () => void = () => undefined,
   ) {}
 
   get ended(): boolean {
@@ -84,6 +85,23 @@ export class ExecutionHistory {
   end(type: string, detailsKey?: string, details?: Details, timestamp = new Date()): void {
     if (this.terminal) return;
     this.terminal = { timestamp, type, detailsKey, details };
+  }
+
+  /** Events that can still be added (the terminal one included). */
+  get room(): number {
+    return this.full ? 0 : this.limit - this.length;
+  }
+
+  /**
+   * A redrive: the terminal event becomes an ordinary one (AWS keeps ExecutionFailed and the
+   * rest of the earlier attempt in the history) and events are added again.
+   */
+  reopen(): void {
+    if (this.terminal) {
+      this.entries.push(toEvent(this.terminal, this.entries.length + 1));
+      this.terminal = undefined;
+    }
+    this.sealed = false;
   }
 
   /** Nothing is added any more (the execution ended). */

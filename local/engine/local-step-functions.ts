@@ -1,8 +1,9 @@
 /**
  * LocalStepFunctions: one synthesized state machine, run in-process with the Step Functions
  * execution API (StartExecution, DescribeExecution, ListExecutions, StopExecution,
- * GetExecutionHistory, DescribeMapRun, ListMapRuns, DescribeStateMachineForExecution,
- * ValidateStateMachineDefinition) around aws-local-stepfunctions. docs/architecture.md §6.
+ * RedriveExecution, GetExecutionHistory, DescribeMapRun, ListMapRuns,
+ * DescribeStateMachineForExecution, ValidateStateMachineDefinition, TestState) around its own ASL
+ * interpreter (asl/). docs/architecture.md §6.
  *
  * This class is the facade: it owns the execution records and answers the API; the work is
  * done by
@@ -43,7 +44,15 @@ import { HistoryArchive, type HistoryRetention } from './history-archive';
 import type { MapRunRecord } from './map-runs';
 import { loadStored, reportRecovered } from './recovery';
 import { type AdapterDependencies, LambdaRegistry, type LocalLambda } from './resources';
+import {
+  NOT_REDRIVABLE,
+  RedriveClientTokens,
+  type RedriveStatus,
+  notRedrivable,
+  redriveStatus,
+} from './redrive';
 import { StatusReporter } from './status-hooks';
+import { type TestStateRequest, type TestStateResult, testState } from './test-state';
 import {
   type ValidateDefinitionRequest,
   type ValidateDefinitionResult,
@@ -112,6 +121,16 @@ export interface StopExecutionRequest {
 
 export interface ListExecutionsRequest {
   readonly statusFilter?: ExecutionStatus;
+  /** Only executions redriven at least once (REDRIVEN), or never (NOT_REDRIVEN). */
+  readonly redriveFilter?: 'REDRIVEN' | 'NOT_REDRIVEN';
+}
+
+export interface RedriveExecutionRequest {
+  /**
+   * Makes a repeated request idempotent: the last 10 tokens of a successful redrive answer with
+   * that redrive's date for 15 minutes, and do nothing else.
+   */
+  readonly clientToken?: string;
 }
 
 /** DescribeStateMachineForExecution: the state machine an execution ran. */
@@ -143,6 +162,9 @@ export class LocalStepFunctions {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly arnPrefix: string;
   private readonly recovery: Promise<ExecutionRecord[]>;
+  private readonly redriveTokens = new RedriveClientTokens();
+  /** The Task adapters (executions' and TestState's). */
+  private readonly adapters: AdapterDependencies;
   private closed = false;
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
@@ -167,6 +189,7 @@ export class LocalStepFunctions {
       startExecution: (request) => this.startExecution(request),
       track: (work) => this.track(work),
     };
+    this.adapters = deps;
     const machine = compileMachine(plan, deps, options);
 
     const store = options.executionStore ?? new InMemoryExecutionStore();
@@ -233,8 +256,12 @@ export class LocalStepFunctions {
 
   /** ListExecutions, newest first. */
   listExecutions(request: ListExecutionsRequest = {}): ExecutionRecord[] {
+    const redriven = request.redriveFilter;
     return [...this.records.values()]
       .filter((r) => request.statusFilter === undefined || r.status === request.statusFilter)
+      .filter(
+        (r) => redriven === undefined || (r.redriveCount ?? 0) > 0 === (redriven === 'REDRIVEN'),
+      )
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
       .map((r) => ({ ...r }));
   }
@@ -250,6 +277,60 @@ export class LocalStepFunctions {
       });
     }
     return { ...record };
+  }
+
+  /**
+   * Whether the execution can be redriven now (DescribeExecution's redriveStatus and
+   * redriveStatusReason): AWS's rules (redrive.ts), and locally, only while the engine still
+   * holds where it stopped.
+   */
+  redriveStatus(executionArn: string): RedriveStatus {
+    const record = this.recordOf(executionArn);
+    const kept = this.archive.redrivable(executionArn);
+    return redriveStatus(record, {
+      pointKept: kept !== undefined,
+      historyRoom: kept?.history.room ?? 0,
+    });
+  }
+
+  /**
+   * RedriveExecution: the FAILED, TIMED_OUT or ABORTED execution runs again from the state it
+   * stopped in, with that state's input and the variables it had; Parallel branches and inline
+   * Map iterations that succeeded, and Distributed Map children that succeeded, are not run
+   * again. ExecutionNotRedrivable otherwise (redrive.ts), ExecutionDoesNotExist for an unknown
+   * execution. Resolves with the redrive's date once the execution is RUNNING again.
+   */
+  async redriveExecution(
+    executionArn: string,
+    request: RedriveExecutionRequest = {},
+  ): Promise<{ redriveDate: Date }> {
+    if (this.closed) {
+      throw new StepFunctionsApiError('EngineClosed', 'The local runtime is closed');
+    }
+    const record = this.recordOf(executionArn);
+    const token = request.clientToken;
+    const earlier =
+      token === undefined ? undefined : this.redriveTokens.earlier(executionArn, token);
+    if (earlier) return { redriveDate: earlier };
+    // A terminal execution whose status hook is still running: redrive after it ran.
+    const finishing = this.runner.get(executionArn);
+    if (finishing && record.status !== 'RUNNING') await finishing.done;
+    const status = this.redriveStatus(executionArn);
+    if (status.status === 'NOT_REDRIVABLE') throw notRedrivable(status.reason);
+    const kept = this.archive.redrivable(executionArn);
+    if (!kept) throw notRedrivable(NOT_REDRIVABLE.notRetained);
+    const redriveDate = new Date();
+    record.status = 'RUNNING';
+    delete record.stopDate;
+    delete record.output;
+    delete record.error;
+    delete record.cause;
+    record.redriveCount = (record.redriveCount ?? 0) + 1;
+    record.redriveDate = redriveDate;
+    this.runner.redrive(record, kept.point);
+    this.reporter.persist(record);
+    if (token !== undefined) this.redriveTokens.used(executionArn, token, redriveDate);
+    return { redriveDate };
   }
 
   /**
@@ -293,6 +374,18 @@ export class LocalStepFunctions {
    */
   validateStateMachineDefinition(request: ValidateDefinitionRequest): ValidateDefinitionResult {
     return validateStateMachineDefinition(request);
+  }
+
+  /**
+   * TestState: runs one state (or `stateName` of a whole machine) once, with this engine's Task
+   * resources and without Retry; its status, output, next state and inspection data
+   * (test-state.ts).
+   */
+  async testState(request: TestStateRequest): Promise<TestStateResult> {
+    if (this.closed) {
+      throw new StepFunctionsApiError('EngineClosed', 'The local runtime is closed');
+    }
+    return testState(request, { adapters: this.adapters, stateMachineName: this.stateMachineName });
   }
 
   /** Resolves with the execution's final record, after onExecutionStatusChange ran. */

@@ -5,7 +5,7 @@
  * keeps the record the engine serves and adds the Map Run's events to the execution's history.
  */
 import type { ErrorOutput } from './errors';
-import type { MapRunObserver, MapRunStart, MapRunStatus } from './distributed-map';
+import type { MapRunObserver, MapRunRedrive, MapRunStart, MapRunStatus } from './distributed-map';
 import type { Details } from './history';
 
 /** DescribeMapRun's `itemCounts` / `executionCounts`. */
@@ -42,6 +42,10 @@ export interface MapRunRecord {
   readonly executionCounts: Readonly<MapRunCounts>;
   readonly error?: string;
   readonly cause?: string;
+  /** Times the Map Run was redriven (with its execution); 0 until then. */
+  readonly redriveCount: number;
+  /** When it was last redriven. */
+  readonly redriveDate?: Date;
 }
 
 type MutableMapRun = {
@@ -77,6 +81,8 @@ export interface MapRunOptions {
   readonly newMapRunArn: (stateName: string) => string;
   /** A Map Run started (the engine keeps it for DescribeMapRun / ListMapRuns). */
   readonly onMapRun: (record: MapRunRecord) => void;
+  /** The engine's record of an earlier Map Run of this execution (a redrive runs it again). */
+  readonly findMapRun?: (mapRunArn: string) => MapRunRecord | undefined;
 }
 
 /**
@@ -97,9 +103,11 @@ export class MapRunTracker implements MapRunObserver {
     private readonly stateName: string,
   ) {}
 
-  started(start: MapRunStart): void {
-    if (this.record) return;
+  started(start: MapRunStart, redriveOf?: MapRunRedrive): string | undefined {
+    if (this.record) return this.record.mapRunArn;
     const options = this.recorder.options;
+    const earlier = redriveOf ? options.findMapRun?.(redriveOf.mapRunArn) : undefined;
+    if (redriveOf && earlier) return this.redriven(earlier as MutableMapRun, start, redriveOf);
     const record: MutableMapRun = {
       mapRunArn: options.newMapRunArn(this.stateName),
       executionArn: options.executionArn,
@@ -112,6 +120,7 @@ export class MapRunTracker implements MapRunObserver {
       toleratedFailureCount: start.toleratedFailureCount,
       itemCounts: counts(start.totalItems),
       executionCounts: counts(start.childExecutions),
+      redriveCount: 0,
     };
     this.record = record;
     options.onMapRun(record);
@@ -121,6 +130,35 @@ export class MapRunTracker implements MapRunObserver {
     this.recorder.add('MapRunStarted', 'mapRunStartedEventDetails', {
       mapRunArn: record.mapRunArn,
     });
+    return record.mapRunArn;
+  }
+
+  /**
+   * The earlier Map Run runs again: RUNNING, its redrive count up, the children that succeeded
+   * counted as before and every other one pending again.
+   */
+  private redriven(record: MutableMapRun, start: MapRunStart, redriveOf: MapRunRedrive): string {
+    this.record = record;
+    record.status = 'RUNNING';
+    delete record.stopDate;
+    delete record.error;
+    delete record.cause;
+    record.redriveCount += 1;
+    record.redriveDate = new Date();
+    record.itemCounts = counts(start.totalItems);
+    record.itemCounts.pending -= redriveOf.succeededItems;
+    record.itemCounts.succeeded = redriveOf.succeededItems;
+    record.executionCounts = counts(start.childExecutions);
+    record.executionCounts.pending -= redriveOf.succeededChildren;
+    record.executionCounts.succeeded = redriveOf.succeededChildren;
+    this.recorder.add('MapStateStarted', 'mapStateStartedEventDetails', {
+      length: start.totalItems,
+    });
+    this.recorder.add('MapRunRedriven', 'mapRunRedrivenEventDetails', {
+      mapRunArn: record.mapRunArn,
+      redriveCount: record.redriveCount,
+    });
+    return record.mapRunArn;
   }
 
   childStarted(items: number): void {

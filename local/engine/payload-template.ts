@@ -1,41 +1,30 @@
 /**
- * Paths and payload templates for the fields the Distributed Map runner evaluates itself
- * (ItemsPath, ItemSelector, BatchInput, MaxConcurrencyPath, ...), with the `(input, context)`
- * shape it calls them with. They are the interpreter's own (asl/payload.ts, asl/json-path.ts):
- * the same JSONPath, intrinsic functions and errors as every other state. A Distributed Map's
- * fields see no workflow variables (docs/local-engine.md "Variables").
+ * Paths and payload templates for the JSONPath fields the Distributed Map runner evaluates itself
+ * (ItemsPath, ItemSelector, BatchInput, ItemReader Parameters), with the PathEnv of the Map
+ * state: its effective input (`$`), its context object (`$$`) and the workflow variables in scope
+ * at the Map state (`$name`). They are the interpreter's own (asl/payload.ts, asl/json-path.ts):
+ * the same JSONPath, intrinsic functions and errors as every other state.
  */
-import { UnsupportedAslFeature, statesRuntimeError } from './errors';
+import { statesRuntimeError } from './errors';
 import { type FieldLocation, compilePathField, compileTemplate } from './asl/payload';
-import { parsePath } from './asl/json-path';
+import type { PathEnv } from './asl/json-path';
 
-export type { FieldLocation };
+export type { FieldLocation, PathEnv };
 
-/** Reads one path from the effective input (`$…`) or the context object (`$$…`). */
-export type PathEvaluator = (input: unknown, context: unknown) => unknown;
+/** Reads one path from the effective input (`$…`), the context object (`$$…`) or a variable. */
+export type PathEvaluator = (env: PathEnv) => unknown;
 
 /** Builds one value from a payload template. */
-export type TemplateEvaluator = (input: unknown, context: unknown) => unknown;
+export type TemplateEvaluator = (env: PathEnv) => unknown;
 
-/** Compiles a JSONPath (`$.a.b`, `$$.Map.Item.Value`, `$.items[?(@.x)]`, ...). */
-function compilePath(path: string, where: FieldLocation): PathEvaluator {
-  const parsed = typeof path === 'string' ? parsePath(path) : null;
-  if (!parsed || parsed.root.kind === 'variable') {
-    throw new UnsupportedAslFeature(
-      where.stateName,
-      where.field,
-      `${where.field} must be a JSONPath starting with "$", got ${JSON.stringify(path)}`,
-    );
-  }
-  const read = compilePathField(path, where);
-  return (input, context) => read({ input, context });
-}
-
-/** Like compilePath, but selecting nothing fails with States.Runtime naming the field. */
+/**
+ * Compiles a JSONPath (`$.a.b`, `$$.Map.Item.Value`, `$items`, `$.items[?(@.x)]`, ...); selecting
+ * nothing fails with States.Runtime naming the field, an unknown variable too.
+ */
 export function compileRequiredPath(path: string, where: FieldLocation): PathEvaluator {
-  const read = compilePath(path, where);
-  return (input, context) => {
-    const value = read(input, context);
+  const read = compilePathField(path, where);
+  return (env) => {
+    const value = read(env);
     if (value === undefined) {
       throw statesRuntimeError(
         `State "${where.stateName}": the JSONPath ${path} of ${where.field} selects nothing in the input`,
@@ -47,6 +36,5 @@ export function compileRequiredPath(path: string, where: FieldLocation): PathEva
 
 /** Compiles a payload template (ItemSelector, BatchInput, legacy Parameters). */
 export function compilePayloadTemplate(template: unknown, where: FieldLocation): TemplateEvaluator {
-  const evaluate = compileTemplate(template, where);
-  return (input, context) => evaluate({ input, context });
+  return compileTemplate(template, where);
 }

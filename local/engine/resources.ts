@@ -64,6 +64,7 @@ import * as dynamodb from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AslState } from '../stack/synthesized-definition';
 import type { CancellationScope } from './cancellation';
+import type { TaskStateEnv } from './asl/run-context';
 import { StepFunctionsApiError, TaskFailure, cancelledError, statesRuntimeError } from './errors';
 import { jsonBytesOverLimit } from './payload-limit';
 import { type LambdaDependencies, invokeFunctionResource, lambdaInvoke } from './lambda-invoke';
@@ -83,6 +84,11 @@ export interface RunScope {
   /** The context object of this run (as `$$` sees it). */
   readonly context: Record<string, unknown>;
   readonly cancellation: CancellationScope;
+  /**
+   * What the Task state's own fields see (raw input, context object, variables in scope), when
+   * the interpreter passes it: the Distributed Map runner evaluates the Map's fields with it.
+   */
+  readonly taskState?: TaskStateEnv;
 }
 
 /** Serves one Task state. */

@@ -44,12 +44,6 @@ const distributed = (extra: Record<string, unknown> = {}) => ({
 /** [feature, definition, state named in the error, field named in the error] */
 const unsupported: [string, Record<string, unknown>, string | undefined, string][] = [
   [
-    'a DISTRIBUTED Map in a JSONata state',
-    machine({ M: distributed({ ItemsPath: undefined }) }, { QueryLanguage: 'JSONata' }),
-    'M',
-    'QueryLanguage',
-  ],
-  [
     'ItemReader of CSV',
     machine({
       ConfirmPage: {
@@ -201,6 +195,41 @@ describe('transform', () => {
       Next: 'After',
     });
     expect(transformed.TimeoutSeconds).toBeUndefined(); // enforced by the engine itself
+  });
+
+  // Guide, "Transforming data with JSONata": a JSONata state has "Arguments and Output" instead of
+  // the five JSONPath fields; "Passing data between states with variables": a Map supports Assign.
+  // A DISTRIBUTED Map in a JSONata machine (it was refused at load before) becomes a Task that keeps
+  // Output, Assign, Retry, Catch and the transition; its Map fields stay with the runner.
+  it('replaces a DISTRIBUTED Map of a JSONata machine by a Task with its Output, Assign, Retry, Catch and transitions', () => {
+    const map = {
+      Type: 'Map',
+      Items: '{% $states.input.items %}',
+      ItemSelector: { id: '{% $states.context.Map.Item.Value %}' },
+      ItemProcessor: {
+        ...distributedProcessor,
+        States: { Inner: { Type: 'Pass', Output: '{% $states.input %}', End: true } },
+      },
+      MaxConcurrency: '{% $states.input.limit %}',
+      Output: '{% $states.result %}',
+      Assign: { count: '{% $count($states.result) %}' },
+      Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 1 }],
+      Catch: [{ ErrorEquals: ['States.ALL'], Output: '{% $states.errorOutput %}', Next: 'After' }],
+      Next: 'After',
+    };
+    const engine = engineFor(
+      machine({ Fan: map, After: { Type: 'Pass', End: true } }, { QueryLanguage: 'JSONata' }),
+    );
+
+    expect(engine.transformedDefinition.States.Fan).toEqual({
+      Type: 'Task',
+      Resource: DISTRIBUTED_MAP_RESOURCE,
+      Output: '{% $states.result %}',
+      Assign: { count: '{% $count($states.result) %}' },
+      Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 1 }],
+      Catch: [{ ErrorEquals: ['States.ALL'], Output: '{% $states.errorOutput %}', Next: 'After' }],
+      Next: 'After',
+    });
   });
 
   it('treats ResultPath "$" as the default: the result replaces the input ("Use ResultPath to replace input with the task result")', async () => {

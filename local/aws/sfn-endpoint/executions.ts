@@ -1,6 +1,7 @@
 /**
- * StartExecution, DescribeExecution, ListExecutions and StopExecution over the engine's execution
- * API. The engine keeps input and output as JSON values; the API carries them as JSON text.
+ * StartExecution, DescribeExecution, ListExecutions, StopExecution and RedriveExecution over the
+ * engine's execution API. The engine keeps input and output as JSON values; the API carries them
+ * as JSON text.
  */
 import type { ExecutionRecord, ExecutionStatus } from '../../engine';
 import { newestFirst, pageAfter } from './paging';
@@ -14,6 +15,7 @@ import {
   LIST_EXECUTIONS_PAGE_TOKEN,
   LONG_ARN,
   NAME,
+  optionalClientToken,
   optionalEnum,
   optionalString,
   optionalTraceHeader,
@@ -63,6 +65,10 @@ export function describeExecution(context: OperationContext, body: Body): Body {
   }
   if (record.error !== undefined) described.error = record.error;
   if (record.cause !== undefined) described.cause = record.cause;
+  const redrive = context.engine.redriveStatus(executionArn);
+  described.redriveCount = record.redriveCount ?? 0;
+  described.redriveStatus = redrive.status;
+  if (redrive.status === 'NOT_REDRIVABLE') described.redriveStatusReason = redrive.reason;
   return described;
 }
 
@@ -89,12 +95,11 @@ export function listExecutions(context: OperationContext, body: Body): Body {
     return { executions: [] };
   }
   requireStateMachine(context, stateMachineArn as string);
-  // Redrive is not supported locally: no execution was ever redriven.
-  if (redriveFilter === 'REDRIVEN') return { executions: [] };
   const executions = context.engine
-    .listExecutions(
-      statusFilter === undefined ? {} : { statusFilter: statusFilter as ExecutionStatus },
-    )
+    .listExecutions({
+      ...(statusFilter === undefined ? {} : { statusFilter: statusFilter as ExecutionStatus }),
+      ...(redriveFilter === undefined ? {} : { redriveFilter }),
+    })
     .sort(newestFirst((record) => record.executionArn));
   const page = pageAfter(executions, nextToken, maxResults, 'executions', (record) => [
     record.startDate.getTime(),
@@ -117,6 +122,16 @@ export function stopExecution(context: OperationContext, body: Body): Body {
   return { stopDate: epochSeconds(record.stopDate ?? new Date()) };
 }
 
+/** RedriveExecution: the execution runs again from where it stopped (engine: redrive.ts). */
+export async function redriveExecution(context: OperationContext, body: Body): Promise<Body> {
+  const executionArn = executionArnField(body);
+  const clientToken = optionalClientToken(body);
+  const { redriveDate } = await context.engine.redriveExecution(executionArn, {
+    ...(clientToken !== undefined ? { clientToken } : {}),
+  });
+  return { redriveDate: epochSeconds(redriveDate) };
+}
+
 /** ListExecutions' item; DescribeExecution adds input, output and the failure to it. */
 function executionListItem(record: ExecutionRecord): Body {
   return {
@@ -126,5 +141,7 @@ function executionListItem(record: ExecutionRecord): Body {
     status: record.status,
     startDate: epochSeconds(record.startDate),
     ...(record.stopDate ? { stopDate: epochSeconds(record.stopDate) } : {}),
+    ...(record.redriveCount !== undefined ? { redriveCount: record.redriveCount } : {}),
+    ...(record.redriveDate ? { redriveDate: epochSeconds(record.redriveDate) } : {}),
   };
 }

@@ -1,6 +1,8 @@
 /**
  * ListMapRuns and DescribeMapRun: the Map Runs the engine tracks for each Distributed Map of a
- * top-level execution. Redrive is not supported locally, so its counts and redriveCount are 0.
+ * top-level execution. A Map Run is redriven with its execution (RedriveExecution): its
+ * redriveCount and redriveDate say so. `failuresNotRedrivable` and `pendingRedrive` are 0: a
+ * redrive starts the failed children at once, and every child can be redriven.
  */
 import type { MapRunRecord } from '../../engine';
 import { newestFirst, pageAfter } from './paging';
@@ -53,6 +55,7 @@ export function describeMapRun(context: OperationContext, body: Body): Body {
     toleratedFailureCount: mapRun.toleratedFailureCount,
     itemCounts: { ...mapRun.itemCounts, failuresNotRedrivable: 0, pendingRedrive: 0 },
     executionCounts: { ...mapRun.executionCounts, failuresNotRedrivable: 0, pendingRedrive: 0 },
-    redriveCount: 0,
+    redriveCount: mapRun.redriveCount,
+    ...(mapRun.redriveDate ? { redriveDate: epochSeconds(mapRun.redriveDate) } : {}),
   };
 }

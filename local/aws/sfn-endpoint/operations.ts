@@ -4,7 +4,13 @@
  * using an operation the local runtime lacks fails loudly instead of getting an empty answer.
  */
 import type { LocalRuntime } from '../../runtime/local-runtime';
-import { describeExecution, listExecutions, startExecution, stopExecution } from './executions';
+import {
+  describeExecution,
+  listExecutions,
+  redriveExecution,
+  startExecution,
+  stopExecution,
+} from './executions';
 import { getExecutionHistory } from './history';
 import { describeMapRun, listMapRuns } from './map-runs';
 import {
@@ -15,6 +21,7 @@ import {
   stateMachineDescription,
   validateStateMachineDefinition,
 } from './state-machines';
+import { testState } from './test-state';
 import type { Body } from './wire';
 
 export type Operation = (body: Body) => Body | Promise<Body>;
@@ -26,11 +33,13 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   DescribeExecution: describeExecution,
   ListExecutions: listExecutions,
   StopExecution: stopExecution,
+  RedriveExecution: redriveExecution,
   GetExecutionHistory: getExecutionHistory,
   DescribeStateMachine: describeStateMachine,
   DescribeStateMachineForExecution: describeStateMachineForExecution,
   ListStateMachines: listStateMachines,
   ValidateStateMachineDefinition: validateStateMachineDefinition,
+  TestState: testState,
   ListMapRuns: listMapRuns,
   DescribeMapRun: describeMapRun,
 };

@@ -32,8 +32,12 @@ export const TRACE_HEADER: Length = { min: 0, max: 256 };
 export const ERROR: Length = { min: 0, max: 256 };
 /** `SensitiveCause`: StopExecution's cause. */
 export const CAUSE: Length = { min: 0, max: 32_768 };
-/** `Definition`: an ASL document (ValidateStateMachineDefinition). */
+/** `Definition`: an ASL document (ValidateStateMachineDefinition, TestState). */
 export const DEFINITION: Length = { min: 1, max: 1_048_576 };
+/** `SensitiveData`: TestState's input and variables (JSON text). */
+export const SENSITIVE_DATA: Length = { min: 0, max: 262_144 };
+/** `TestStateStateName`: TestState's stateName. */
+export const TEST_STATE_NAME: Length = { min: 1, max: 80 };
 
 /** `ExecutionStatus`: ListExecutions' `statusFilter`. */
 export const EXECUTION_STATUSES = [
@@ -46,6 +50,16 @@ export const EXECUTION_STATUSES = [
 ] as const;
 /** `ExecutionRedriveFilter`: ListExecutions' `redriveFilter`. */
 export const REDRIVE_FILTERS = ['REDRIVEN', 'NOT_REDRIVEN'] as const;
+/** `ClientToken` (RedriveExecution): 1..64 printable ASCII characters, "Pattern: [!-~]+". */
+export function optionalClientToken(body: Body): string | undefined {
+  const value = optionalString(body, 'clientToken', { min: 1, max: 64 });
+  if (value !== undefined && !/^[!-~]+$/.test(value)) {
+    throw validation(
+      `Value '${value}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [!-~]+`,
+    );
+  }
+  return value;
+}
 /** `IncludedData`: DescribeExecution, DescribeStateMachine, DescribeStateMachineForExecution. */
 export const INCLUDED_DATA = ['ALL_DATA', 'METADATA_ONLY'] as const;
 /** `StateMachineType`. */

@@ -15,7 +15,7 @@ import { compileJsonataTemplate, queryEvaluationError } from './jsonata';
 import type { MachineDocument } from './machine';
 import { NON_NEGATIVE_INTEGER, type NumberField, compileNumberField } from './number-fields';
 import { type Evaluator, compilePathField, compileTemplate } from './payload';
-import { emit, type RunContext, throwIfStopped } from './run-context';
+import { emit, type RunContext, type RunProgress, throwIfStopped } from './run-context';
 import {
   type FieldEnv,
   type Finished,
@@ -26,10 +26,27 @@ import {
   finishState,
   workInput,
 } from './state-fields';
+import type { VariableScope } from './variables';
 
-/** A compiled machine, as fan-out states run them. */
+/** A compiled machine, as fan-out states run them (`resume`: a redrive). */
 export interface SubMachine {
-  run(input: unknown, run: RunContext): Promise<unknown>;
+  run(input: unknown, run: RunContext, resume?: RunProgress): Promise<unknown>;
+}
+
+/**
+ * What one attempt of a Parallel or inline Map leaves for a redrive: the outputs of the children
+ * that succeeded (they are not run again), and for each other child that started, where it
+ * stopped and its variable scope (it resumes there). Children that never started start afresh.
+ */
+interface FanOutProgress {
+  readonly kind: 'fanOut';
+  readonly outputs: unknown[];
+  readonly succeeded: boolean[];
+  readonly children: ({ progress: RunProgress; variables: VariableScope } | undefined)[];
+}
+
+function isFanOutProgress(value: unknown): value is FanOutProgress {
+  return (value as FanOutProgress | undefined)?.kind === 'fanOut';
 }
 
 export type FanOut =
@@ -115,18 +132,20 @@ export async function runFanOut(
   env: FieldEnv,
   run: RunContext,
   stateName: string,
+  previousWork?: unknown,
 ): Promise<Finished> {
   const effective = effectiveInput(fields, input, env);
+  const previous = isFanOutProgress(previousWork) ? previousWork : undefined;
   let result: unknown[];
   if (fanOut.type === 'Parallel') {
     const branchInput = await workInput(fields, input, effective, env);
-    result = await runAll(fanOut.branches.length, 0, run, (child, i) =>
-      fanOut.branches[i].run(branchInput, child),
+    result = await runAll(fanOut.branches.length, 0, run, previous, (child, i, resume) =>
+      fanOut.branches[i].run(branchInput, child, resume),
     );
   } else {
     const items = await mapItems(fanOut, input, effective, env);
     const limit = await fanOut.maxConcurrency(effective, input, env);
-    result = await runAll(items.length, limit, run, async (child, index) => {
+    result = await runAll(items.length, limit, run, previous, async (child, index, resume) => {
       const context = {
         ...(env.context as object),
         Map: { Item: { Index: index, Value: items[index] } },
@@ -142,7 +161,7 @@ export async function runFanOut(
       }
       emit(run, { type: 'MapIterationStarted', stateName, index });
       try {
-        const output = await fanOut.processor.run(itemInput, child);
+        const output = await fanOut.processor.run(itemInput, child, resume);
         emit(run, { type: 'MapIterationSucceeded', stateName, index });
         return output;
       } catch (error) {
@@ -190,27 +209,52 @@ async function mapItems(
 /**
  * Runs `count` children, at most `limit` at a time (0: all), each in its own cancellation scope
  * and variable scope; the first failure stops the others and is rethrown once all have settled.
+ * With `previous` (a redrive) a child that succeeded then is not run again (its output is
+ * reused) and one that stopped resumes where it stopped, in its own variable scope. What this
+ * attempt leaves is recorded in `run.progress`.
  */
 async function runAll(
   count: number,
   limit: number,
   run: RunContext,
-  start: (child: RunContext, index: number) => Promise<unknown>,
+  previous: FanOutProgress | undefined,
+  start: (child: RunContext, index: number, resume?: RunProgress) => Promise<unknown>,
 ): Promise<unknown[]> {
   const scope = run.cancellation.child();
   const results = new Array<unknown>(count);
+  const progress: FanOutProgress = {
+    kind: 'fanOut',
+    outputs: results,
+    succeeded: new Array<boolean>(count).fill(false),
+    children: new Array(count),
+  };
+  if (run.progress) run.progress.work = progress;
+  const pending: number[] = [];
+  for (let index = 0; index < count; index += 1) {
+    if (previous?.succeeded[index]) {
+      results[index] = previous.outputs[index];
+      progress.succeeded[index] = true;
+    } else {
+      pending.push(index);
+    }
+  }
   let failure: { error: unknown } | undefined;
-  let nextIndex = 0;
+  let nextPending = 0;
   const worker = async (): Promise<void> => {
-    while (nextIndex < count && !failure) {
-      const index = nextIndex++;
+    while (nextPending < pending.length && !failure) {
+      const index = pending[nextPending++];
+      const earlier = previous?.children[index];
       const child: RunContext = {
         ...run,
         cancellation: scope.child(),
-        variables: run.variables.child(),
+        variables: earlier?.variables ?? run.variables.child(),
+        progress: {},
       };
+      progress.children[index] = { progress: child.progress as RunProgress, variables: child.variables };
       try {
-        results[index] = await start(child, index);
+        results[index] = await start(child, index, earlier?.progress);
+        progress.succeeded[index] = true;
+        progress.children[index] = undefined;
       } catch (error) {
         if (!failure) {
           failure = { error };
@@ -221,7 +265,7 @@ async function runAll(
       }
     }
   };
-  const workers = Math.max(1, Math.min(count, limit > 0 ? limit : count));
+  const workers = Math.max(1, Math.min(pending.length, limit > 0 ? limit : pending.length));
   try {
     await Promise.all(Array.from({ length: workers }, worker));
   } finally {

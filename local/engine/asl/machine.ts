@@ -15,7 +15,14 @@ import { compileFanOut, type FanOut, runFanOut } from './fan-out';
 import { type JsonataEnv, compileJsonataTemplate } from './jsonata';
 import type { PathEnv } from './json-path';
 import { compileSimpleState, runSimpleState, type SimpleState } from './simple-states';
-import { type ContextBase, emit, type RunContext, sleep, throwIfStopped } from './run-context';
+import {
+  type ContextBase,
+  emit,
+  type RunContext,
+  type RunProgress,
+  sleep,
+  throwIfStopped,
+} from './run-context';
 import {
   type FieldEnv,
   type Finished,
@@ -117,11 +124,22 @@ export class Machine {
     }
   }
 
-  /** Runs from StartAt (or `startAt`) and resolves with the output; rejects with the failure. */
-  async run(input: unknown, run: RunContext, startAt: string = this.startAt): Promise<unknown> {
-    let name = startAt;
-    let current = input;
+  /**
+   * Runs from StartAt and resolves with the output; rejects with the failure. With `resume` (a
+   * redrive) it starts at the state the earlier run stopped in, with that state's input, and the
+   * state's work picks up what the earlier attempt left (`resume.work`). `run.progress`, when
+   * given, follows the run (run-context.ts).
+   */
+  async run(input: unknown, run: RunContext, resume?: RunProgress): Promise<unknown> {
+    let name = resume?.stateName ?? this.startAt;
+    let current = resume?.stateName === undefined ? input : resume.input;
+    let previousWork = resume?.work;
     for (;;) {
+      if (run.progress) {
+        run.progress.stateName = name;
+        run.progress.input = current;
+        run.progress.work = undefined;
+      }
       throwIfStopped(run);
       const state = this.states.get(name);
       if (!state) throw new InvalidAslDefinition(`No state named "${name}"`);
@@ -134,10 +152,11 @@ export class Machine {
       });
       let step: { output: unknown; next?: string };
       try {
-        step = await this.execute(state, current, run, { enteredTime, eventId });
+        step = await this.execute(state, current, run, { enteredTime, eventId }, previousWork);
       } catch (error) {
         throw located(error, name, eventId);
       }
+      previousWork = undefined;
       emit(run, {
         type: 'StateExited',
         stateName: name,
@@ -150,11 +169,13 @@ export class Machine {
     }
   }
 
+  /** `previousWork`: what the state's last attempt left, when a redrive resumes at it. */
   private async execute(
     state: CompiledState,
     input: unknown,
     run: RunContext,
     entry: StateEntry,
+    previousWork: unknown,
   ): Promise<{ output: unknown; next?: string }> {
     if (state.kind === 'simple') {
       const env = fieldEnv(run, state.name, entry, 0);
@@ -163,13 +184,17 @@ export class Machine {
       return { output: step.output, next: step.next ?? undefined };
     }
     const counter = new RetryCounter(state.retriers);
+    // Only the first attempt after a redrive picks up the earlier work; a Retry starts afresh.
+    let previous = previousWork;
     for (;;) {
       const env = fieldEnv(run, state.name, entry, counter.total);
+      const work = previous;
+      previous = undefined;
       try {
         const finished =
           state.kind === 'task'
-            ? await this.runTask(state, input, env, run)
-            : await runFanOut(state.fanOut, state.fields, input, env, run, state.name);
+            ? await this.runTask(state, input, env, run, work)
+            : await runFanOut(state.fanOut, state.fields, input, env, run, state.name, work);
         if (finished.assigned) run.variables.assign(finished.assigned);
         return { output: finished.output, next: state.next };
       } catch (error) {
@@ -193,11 +218,25 @@ export class Machine {
     input: unknown,
     env: FieldEnv,
     run: RunContext,
+    previousWork: unknown,
   ): Promise<Finished> {
     const effective = effectiveInput(state.fields, input, env);
     const timeoutSeconds = await state.timeout(effective, input, env);
     const taskInput = await workInput(state.fields, input, effective, env);
-    const result = await invokeTask(state.name, taskInput, timeoutSeconds, run);
+    const progress = run.progress;
+    const result = await invokeTask(
+      state.name,
+      taskInput,
+      timeoutSeconds,
+      run,
+      {
+        previous: previousWork,
+        record: (work) => {
+          if (progress) progress.work = work;
+        },
+      },
+      { ...env, input },
+    );
     return finishState(state.fields, input, effective, { value: result }, env);
   }
 }
@@ -211,13 +250,13 @@ function documentLanguage(document: MachineDocument): QueryLanguage {
   );
 }
 
-/** The context object a state sees: the run's, plus `State`. */
+/** The context object a state sees: the run's, plus `State`; and the run's inspection hook. */
 function fieldEnv(run: RunContext, name: string, entry: StateEntry, retryCount: number): FieldEnv {
   const context: ContextBase = {
     ...run.context,
     State: { Name: name, EnteredTime: entry.enteredTime, RetryCount: retryCount },
   };
-  return { context, variables: run.variables };
+  return { context, variables: run.variables, inspect: run.inspect };
 }
 
 const RUNTIME_PREFIX = 'An error occurred while executing the state';

@@ -6,6 +6,7 @@
 import type { CancellationScope } from '../cancellation';
 import { cancelledError } from '../errors';
 import { longTimeout } from '../long-timeout';
+import type { FieldEnv } from './state-fields';
 import type { VariableScope } from './variables';
 
 /** An event of a run, for the execution's history (execution-recorder.ts). */
@@ -29,9 +30,36 @@ export type InterpreterEvent =
       readonly index: number;
     };
 
+/**
+ * A Task's share of a redrive: what its previous attempt left (`previous`, on the first attempt
+ * of a redriven state) and where it records what this attempt leaves. Only the Distributed Map
+ * runner uses it (its successful children are not run again).
+ */
+export interface TaskProgress {
+  readonly previous?: unknown;
+  record(work: unknown): void;
+}
+
+/**
+ * What a Task state's own fields see: its raw input, its context object (State included) and the
+ * workflow variables in scope. The Distributed Map runner evaluates the Map's fields with it.
+ */
+export interface TaskStateEnv extends FieldEnv {
+  readonly input: unknown;
+}
+
 export interface RunHooks {
-  /** Serves one Task state's invocation; `scope` is aborted on timeout or when the run stops. */
-  task(stateName: string, input: unknown, scope: CancellationScope): Promise<unknown>;
+  /**
+   * Serves one Task state's invocation; `scope` is aborted on timeout or when the run stops;
+   * `state` is what the state's fields see.
+   */
+  task(
+    stateName: string,
+    input: unknown,
+    scope: CancellationScope,
+    progress?: TaskProgress,
+    state?: TaskStateEnv,
+  ): Promise<unknown>;
   /** An event of the run; returns the history event id it got, when it was recorded. */
   onEvent?(event: InterpreterEvent): number | undefined;
 }
@@ -43,6 +71,19 @@ export interface ContextBase {
   readonly [part: string]: unknown;
 }
 
+/**
+ * Where a run is, kept up to date as it goes, so that a redrive can resume it where it stopped
+ * (docs/local-engine.md "Redrive"): the state it is in (or failed, was stopped or timed out in),
+ * that state's input, and what the state's work left behind — a Parallel's or inline Map's
+ * children (fan-out.ts), a Distributed Map's (distributed-map.ts). Successful states leave
+ * nothing: their results are already in the input of the state that follows.
+ */
+export interface RunProgress {
+  stateName?: string;
+  input?: unknown;
+  work?: unknown;
+}
+
 export interface RunContext {
   readonly context: ContextBase;
   readonly variables: VariableScope;
@@ -50,6 +91,10 @@ export interface RunContext {
   readonly hooks: RunHooks;
   /** Events emitted in this run without a recorder (for "entered at the event id #n"). */
   readonly counter: { events: number };
+  /** Told each stage of a state's data processing (TestState's inspection data: test-state.ts). */
+  readonly inspect?: (stage: string, value: unknown) => void;
+  /** Kept up to date when given (top-level executions and their children). */
+  readonly progress?: RunProgress;
 }
 
 /** Records an event; the id the history gave it, or a count of this run's events. */

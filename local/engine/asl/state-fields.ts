@@ -9,7 +9,8 @@
  *   or the input for a state without one) and Assign, both with `$states.input`, `$states.result`
  *   and `$states.context`.
  * Assign is evaluated with the variables' values at the state's entry and applied by the caller
- * once the state has finished.
+ * once the state has finished. `FieldEnv.inspect`, when given, is told each stage's value as it is
+ * computed (TestState's inspection data).
  */
 import { InvalidAslDefinition, TaskFailure, statesRuntimeError } from '../errors';
 import { type JsonataEnv, compileJsonataTemplate } from './jsonata';
@@ -25,7 +26,23 @@ export interface FieldEnv {
   /** The context object as the state sees it (`$$`, `$states.context`). */
   readonly context: unknown;
   readonly variables: VariableScope;
+  /** Told each stage's value as it is computed (TestState's inspection data, test-state.ts). */
+  readonly inspect?: (stage: InspectionStage, value: unknown) => void;
 }
+
+/**
+ * The stages of a state's data processing that TestState reports (the API reference's
+ * InspectionData): JSONPath's InputPath, Parameters, ResultSelector and ResultPath, JSONata's
+ * Arguments, and the raw result of the state's work (a Task's result, a Pass state's Result or
+ * Parameters) in both languages.
+ */
+export type InspectionStage =
+  | 'afterInputPath'
+  | 'afterParameters'
+  | 'afterArguments'
+  | 'result'
+  | 'afterResultSelector'
+  | 'afterResultPath';
 
 const JSONPATH_ONLY = [
   'InputPath',
@@ -222,7 +239,14 @@ function noResults(path: string): TaskFailure {
 
 /** JSONPath: the input after InputPath. JSONata: the input as it is. */
 export function effectiveInput(fields: StateFields, input: unknown, env: FieldEnv): unknown {
-  if (fields.language === 'JSONata' || fields.inputPath === undefined) return input;
+  if (fields.language === 'JSONata') return input;
+  const effective = selectInput(fields, input, env);
+  env.inspect?.('afterInputPath', effective);
+  return effective;
+}
+
+function selectInput(fields: StateFields, input: unknown, env: FieldEnv): unknown {
+  if (fields.inputPath === undefined) return input;
   if (fields.inputPath === null) return {};
   const selected = fields.inputPath.read(pathEnv(input, env));
   if (selected === undefined) throw noResults(fields.inputPath.text);
@@ -237,10 +261,18 @@ export async function workInput(
   env: FieldEnv,
 ): Promise<unknown> {
   if (fields.language === 'JSONata') {
-    if (!fields.arguments) return input;
-    return fields.arguments({ states: { input, context: env.context }, variables: env.variables });
+    const args = fields.arguments
+      ? await fields.arguments({
+          states: { input, context: env.context },
+          variables: env.variables,
+        })
+      : input;
+    env.inspect?.('afterArguments', args);
+    return args;
   }
-  return fields.parameters ? fields.parameters(pathEnv(effective, env)) : effective;
+  const parameters = fields.parameters ? fields.parameters(pathEnv(effective, env)) : effective;
+  env.inspect?.('afterParameters', parameters);
+  return parameters;
 }
 
 /** The state's output and the variables it assigns. */
@@ -260,6 +292,7 @@ export async function finishState(
   result: { readonly value: unknown } | { readonly none: true },
   env: FieldEnv,
 ): Promise<Finished> {
+  if ('value' in result) env.inspect?.('result', result.value);
   if (fields.language === 'JSONata') {
     const states = {
       input,
@@ -286,10 +319,12 @@ export async function finishState(
   const selected = fields.resultSelector
     ? fields.resultSelector(pathEnv(result.value, env))
     : result.value;
+  env.inspect?.('afterResultSelector', selected);
   const assigned = fields.assignPath
     ? (fields.assignPath(pathEnv(selected, env)) as Record<string, unknown>)
     : undefined;
   const combined = applyResultPath(fields.resultPath, input, selected);
+  env.inspect?.('afterResultPath', combined);
   return { output: applyOutputPath(fields, combined, env), assigned };
 }
 

@@ -8,7 +8,13 @@
 import { TaskFailure } from '../errors';
 import { longTimeout } from '../long-timeout';
 import { type NumberField, type NumberRule, compileNumberField } from './number-fields';
-import { emit, type RunContext, throwIfStopped } from './run-context';
+import {
+  emit,
+  type RunContext,
+  type TaskProgress,
+  type TaskStateEnv,
+  throwIfStopped,
+} from './run-context';
 import type { QueryLanguage } from './state-fields';
 
 /** AWS's default (and maximum) Task TimeoutSeconds. */
@@ -40,6 +46,8 @@ export async function invokeTask(
   input: unknown,
   timeoutSeconds: number,
   run: RunContext,
+  progress?: TaskProgress,
+  state?: TaskStateEnv,
 ): Promise<unknown> {
   throwIfStopped(run);
   const scope = run.cancellation.child();
@@ -52,7 +60,7 @@ export async function invokeTask(
     });
   });
   // Called inside an async function so that a synchronous throw is a rejection too.
-  const work = (async () => run.hooks.task(stateName, input, scope))();
+  const work = (async () => run.hooks.task(stateName, input, scope, progress, state))();
   try {
     return await Promise.race([work, timedOut]);
   } finally {

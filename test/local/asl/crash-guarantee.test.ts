@@ -1,7 +1,7 @@
 // "Nothing an execution does may ever crash the runtime": hostile definitions, handlers and
 // inputs (test/fixtures/hostile-executions.ts) run in a plain Node process, where an unhandled
 // rejection or exception would end the process with Node's own error. It must finish every
-// execution and exit 0.
+// execution, and every redrive of the ones that did not succeed, and exit 0.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -20,17 +20,26 @@ it('a plain Node process survives every hostile execution and sees each one end'
     label: string;
     status: string;
     error?: string;
+    redriven?: string;
   }[];
   const byLabel = new Map(outcomes.map((o) => [o.label, o]));
   expect(outcomes).toHaveLength(19);
   for (const outcome of outcomes) {
     expect(['SUCCEEDED', 'FAILED', 'ABORTED', 'INPUT_REFUSED']).toContain(outcome.status);
+    // Each execution that ran and did not succeed was redriven, and the redrive ended too.
+    if (outcome.status === 'FAILED' || outcome.status === 'ABORTED') {
+      expect([outcome.label, outcome.redriven]).toEqual([
+        outcome.label,
+        expect.stringMatching(/^(SUCCEEDED|FAILED|ABORTED|TIMED_OUT)$/),
+      ]);
+    }
   }
   // The path that used to crash the process: a task whose timeout comes from a path.
   expect(byLabel.get('timeout from a path, the handler rejecting after it')).toEqual({
     label: 'timeout from a path, the handler rejecting after it',
     status: 'FAILED',
     error: 'States.Timeout',
+    redriven: 'FAILED',
   });
   expect(byLabel.get('a handler that never settles, stopped')?.status).toBe('ABORTED');
   expect(byLabel.get('a Wait for a year, stopped')?.status).toBe('ABORTED');

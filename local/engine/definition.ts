@@ -7,10 +7,10 @@
  * UnsupportedAslFeature naming the state and the field (the interpreter itself refuses what is
  * not valid ASL when it compiles the plan):
  * - Map: ResultWriter; ItemReader, ItemBatcher or ToleratedFailure* on a Map that is not
- *   DISTRIBUTED (a DISTRIBUTED Map's ItemReader is checked by distributed-map-config.ts, when the
- *   engine compiles it). A DISTRIBUTED Map's fields of the other query language (ItemsPath or any
+ *   DISTRIBUTED (a DISTRIBUTED Map's ItemReader is checked by distributed-map-item-reader.ts, when
+ *   the engine compiles it). A DISTRIBUTED Map's fields of the other query language (ItemsPath or any
  *   `…Path` in a JSONata Map, Items or Output in a JSONPath one, Arguments in either) are
- *   InvalidAslDefinition naming the field (distributed-map-config.ts, checkMapQueryLanguage);
+ *   InvalidAslDefinition naming the field (distributed-map-language.ts, checkMapQueryLanguage);
  * - Task: `.waitForTaskToken` / `.sync` resources, Credentials, HeartbeatSeconds(Path), a
  *   lambda:invoke InvocationType other than RequestResponse, and any resource no adapter of
  *   resources.ts serves (DynamoDB resources also need the caller's DynamoDBClient);
@@ -33,7 +33,7 @@
  *    of the Map handed to the runner gets `"QueryLanguage": "JSONata"` when the machine's gave it.
  */
 import type { AslDefinition, AslState } from '../stack/synthesized-definition';
-import { checkMapQueryLanguage } from './distributed-map-config';
+import { checkMapQueryLanguage } from './distributed-map-language';
 import { UnsupportedAslFeature } from './errors';
 import { classifyResource } from './resources';
 

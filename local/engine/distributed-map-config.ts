@@ -6,7 +6,12 @@
  * with the Map state's input, its context object and the workflow variables in scope at the Map
  * state (`$name` in a JSONPath field, `$name` in a JSONata expression: a MapRunEnv). The children
  * start from an empty variable scope: each is an execution of its own (guide, "Passing data
- * between states with variables", "Variable scope"; asl/variables.ts). As Step Functions does:
+ * between states with variables", "Variable scope"; asl/variables.ts). This file compiles the
+ * fields (DistributedMapConfig) and makes each run's settings and children's inputs; the
+ * ItemReader is distributed-map-item-reader.ts's, the ItemBatcher distributed-map-batching.ts's,
+ * which fields each query language has distributed-map-language.ts's, and what the fields read
+ * in a run (MapRunEnv) distributed-map-env.ts's. This header is the one list of the fields, their
+ * values and the local decisions for all of them. As Step Functions does:
  * - ItemsPath (default `$`) on the state's effective input; it must select an array.
  *   (JSONata: Items, below.)
  * - or ItemReader (not both, as CDK requires): Resource `arn:<partition>:states:::s3:getObject`,
@@ -14,7 +19,8 @@
  *   non-empty line), ReaderConfig.MaxItems(Path) (the first N items only), Parameters `Bucket`,
  *   `Key` (static or `.$`) and optional `VersionId`, evaluated on the state's effective input.
  *   Other readers (CSV, MANIFEST, PARQUET, listObjectsV2) are an UnsupportedAslFeature. The runner
- *   (distributed-map.ts) reads the object; what cannot be read or parsed fails the Map with
+ *   (distributed-map.ts) reads the object, distributed-map-item-reader.ts compiles the ItemReader,
+ *   evaluates its request and parses the object; what cannot be read or parsed fails the Map with
  *   States.ItemReaderFailed (catchable). Read items go through ItemSelector and ItemBatcher
  *   exactly as an array from ItemsPath does.
  * - ItemSelector (or the legacy Parameters) per item, with `$$.Map.Item.Value` / `$$.Map.Item.Index`
@@ -25,7 +31,7 @@
  *   `{"Items":[…],"BatchInput":…}` exactly as serialized (compact), and never more than 256 KiB
  *   (262,144 bytes), AWS's cap, whether or not MaxInputBytesPerBatch is set. An item that alone
  *   does not fit fails the map with States.DataLimitExceeded. BatchInput is evaluated once, against
- *   the state's input.
+ *   the state's input (distributed-map-batching.ts).
  * - MaxConcurrency(Path), ToleratedFailurePercentage(Path) / ToleratedFailureCount(Path) and
  *   ProcessorConfig.ExecutionType, which the runner (distributed-map.ts) applies. The numbers of
  *   one run (`runSettings`) are resolved before its items are read or selected.
@@ -64,7 +70,8 @@
  *   every item and a value over 100,000,000 reads 100,000,000. MaxItems 0 reads every item too.
  * - MaxInputBytesPerBatchPath over 262,144 is held to 262,144 (the cap applies anyway).
  * - A percentage threshold is compared at 12 significant digits, so that 18.4% of 375 items is 69
- *   items exactly (in binary floating point 18.4 × 375 is 6899.999…).
+ *   items exactly (in binary floating point 18.4 × 375 is 6899.999…;
+ *   distributed-map-failure-threshold.ts).
  *
  * In a JSONata Map (QueryLanguage JSONata on the state or the machine; guide, "Transforming data
  * with JSONata in Step Functions", and the JSONata examples of "ItemReader (Map)" / "ItemBatcher
@@ -80,9 +87,10 @@
  *   MaxConcurrency, ToleratedFailurePercentage / ToleratedFailureCount a number or an expression.
  * - No `…Path` twin, no InputPath / Parameters / ResultSelector / ResultPath / OutputPath /
  *   ItemReader.Parameters: each is refused at load with InvalidAslDefinition naming the state and
- *   the field (checkMapQueryLanguage), as Items, Output and ItemReader.Arguments are in a JSONPath
- *   Map. `Arguments` is refused on a Map in either language: it is a Task's and a Parallel's
- *   field, not a Map's (CDK's DistributedMapJsonataProps and asl-validator's Map schema have none).
+ *   the field (checkMapQueryLanguage, distributed-map-language.ts), as Items, Output and
+ *   ItemReader.Arguments are in a JSONPath Map. `Arguments` is refused on a Map in either
+ *   language: it is a Task's and a Parallel's field, not a Map's (CDK's DistributedMapJsonataProps
+ *   and asl-validator's Map schema have none).
  *   Output and Assign (with `$states.result`, the Map's result) are the interpreter's, on the
  *   stand-in Task (definition.ts).
  * - Whatever goes wrong while evaluating an expression is States.QueryEvaluationError (the guide,
@@ -96,15 +104,36 @@
  *
  * Cost per item: one ItemSelector evaluation (if any) and, when batching, one JSON.stringify for
  * the byte count; items are otherwise passed by reference. A read object's text is parsed once
- * (JSONL line by line, without splitting the text) and dropped; only the items are kept.
+ * (JSONL line by line, without splitting the text) and dropped; only the items are kept
+ * (distributed-map-item-reader.ts).
  */
 import type { AslState } from '../stack/synthesized-definition';
+import { InvalidAslDefinition, statesRuntimeError } from './errors';
 import {
-  InvalidAslDefinition,
-  TaskFailure,
-  UnsupportedAslFeature,
-  statesRuntimeError,
-} from './errors';
+  type Batching,
+  type ChildInput,
+  batchItems,
+  compileBatching,
+} from './distributed-map-batching';
+import {
+  MAP_JSONATA,
+  type MapRunEnv,
+  NO_VARIABLES,
+  describe,
+  jsonataEnv,
+  numberField,
+  pathEnv,
+  readNumber,
+  stateInput,
+} from './distributed-map-env';
+import {
+  type ItemReaderRequest,
+  type ItemReaderSpec,
+  compileItemReader,
+  itemReaderRequest,
+  parseReadItems,
+} from './distributed-map-item-reader';
+import { checkMapQueryLanguage } from './distributed-map-language';
 import {
   type PathEnv,
   type PathEvaluator,
@@ -112,87 +141,9 @@ import {
   compilePayloadTemplate,
   compileRequiredPath,
 } from './payload-template';
-import { MAX_PAYLOAD_BYTES } from './payload-limit';
-import {
-  type JsonataCompileOptions,
-  type JsonataEnv,
-  compileJsonataTemplate,
-  isJsonataExpression,
-  queryEvaluationError,
-} from './asl/jsonata';
-import {
-  NON_NEGATIVE_INTEGER,
-  type NumberField,
-  type NumberRule,
-  type NumberSource,
-  PERCENTAGE,
-  POSITIVE_INTEGER,
-  compileNumberField,
-  numberSource,
-  refersTo,
-  selectedNumber,
-} from './asl/number-fields';
-import type { FieldEnv, JsonataEvaluator, QueryLanguage } from './asl/state-fields';
-import { VariableScope } from './asl/variables';
-
-/** MaxInputBytesPerBatch: at most 256 KiB; a larger MaxInputBytesPerBatchPath is held to it. */
-const BATCH_BYTES: NumberRule = { ...POSITIVE_INTEGER, max: MAX_PAYLOAD_BYTES };
-
-/** What the Map's fields read in one run (the runner builds it from the stand-in Task's call). */
-export interface MapRunEnv {
-  /** The Map's effective input: JSONPath's `$` (after InputPath); a JSONata Map's input. */
-  readonly input: unknown;
-  /** The state's raw input, `$states.input` of a JSONata Map. @default input */
-  readonly stateInput?: unknown;
-  /** The context object as the Map state sees it (`$$`, `$states.context`). */
-  readonly context: Record<string, unknown>;
-  /** The workflow variables in scope at the Map state (`$name`). @default none */
-  readonly variables?: VariableScope;
-}
-
-/** No variables: what a MapRunEnv without any reads. Never assigned to. */
-const NO_VARIABLES = new VariableScope();
-
-/** `$states` may read the input and the context in a Map's fields, nothing else. */
-const MAP_JSONATA: JsonataCompileOptions = { statesFields: ['input', 'context'] };
-
-interface Batching {
-  readonly maxItems?: NumberField;
-  readonly maxBytes?: NumberField;
-  readonly batchInput?: Evaluate;
-}
-
-/** One child execution's input: an item, or a batch of them. */
-export interface ChildInput {
-  readonly input: unknown;
-  /** Index of the batch's first item. */
-  readonly start: number;
-  readonly size: number;
-}
-
-/** A payload (ItemSelector, BatchInput, ItemReader Parameters / Arguments) for one run. */
-type Evaluate = (env: MapRunEnv) => unknown;
-
-/** ReaderConfig.MaxItems: a number or a MaxItemsPath (JSONPath), or an expression (JSONata). */
-type ReaderMaxItems = NumberSource | { readonly expression: JsonataEvaluator };
-
-/** A DISTRIBUTED Map's ItemReader, compiled. */
-interface ItemReaderSpec {
-  readonly inputType: 'JSON' | 'JSONL';
-  /** Parameters (JSONPath) or Arguments (JSONata), evaluated. */
-  readonly parameters: Evaluate;
-  readonly maxItems?: ReaderMaxItems;
-}
-
-/** The object one run reads its items from (ItemReader's Parameters, evaluated). */
-export interface ItemReaderRequest {
-  readonly bucket: string;
-  readonly key: string;
-  readonly versionId?: string;
-  readonly inputType: 'JSON' | 'JSONL';
-  /** ReaderConfig.MaxItems(Path): read only the first `maxItems` items (absent: all of them). */
-  readonly maxItems?: number;
-}
+import { compileJsonataTemplate, queryEvaluationError } from './asl/jsonata';
+import { NON_NEGATIVE_INTEGER, type NumberField, PERCENTAGE } from './asl/number-fields';
+import type { JsonataEvaluator, QueryLanguage } from './asl/state-fields';
 
 /** Where the items come from without an ItemReader. */
 type ItemsSource =
@@ -204,29 +155,6 @@ type ItemsSource =
 type Selector =
   | { readonly language: 'JSONPath'; readonly evaluate: TemplateEvaluator }
   | { readonly language: 'JSONata'; readonly evaluate: JsonataEvaluator };
-
-/** The ItemReader resources the local runtime serves. */
-const S3_GET_OBJECT = /^arn:[a-z-]+:states:::s3:getObject$/;
-const ITEM_READER_INPUT_TYPES = ['JSON', 'JSONL'] as const;
-/** AWS's cap on ReaderConfig.MaxItems ("after which the Distributed Map stops reading items"). */
-const MAX_READER_ITEMS = 100_000_000;
-/** ReaderConfig.MaxItems: 0 reads every item (MaxItemsPath is checked when read). */
-const READER_MAX_ITEMS: NumberRule = {
-  ...POSITIVE_INTEGER,
-  min: 0,
-  max: MAX_READER_ITEMS,
-  staticText: `an integer in 1..${MAX_READER_ITEMS}, or 0 for no limit`,
-};
-/** The ItemBatcher fields of which at least one must be given. */
-const BATCH_LIMITS = [
-  'MaxItemsPerBatch',
-  'MaxItemsPerBatchPath',
-  'MaxInputBytesPerBatch',
-  'MaxInputBytesPerBatchPath',
-];
-const READER_PARAMETERS = new Set(['Bucket', 'Key', 'VersionId']);
-const SUPPORTED_READERS =
-  'supported: Resource arn:aws:states:::s3:getObject with ReaderConfig.InputType JSON or JSONL';
 
 /** What one run of the Map is made of. */
 export interface PreparedMapRun {
@@ -242,83 +170,6 @@ export interface MapRunSettings {
   readonly toleratedPercentage?: number;
   /** ToleratedFailureCount(Path); absent when neither is given. */
   readonly toleratedCount?: number;
-}
-
-// ---- the query language's fields ----------------------------------------------------------
-
-/** Fields a JSONata Map does not have, and what it uses instead. */
-const JSONPATH_ONLY: readonly (readonly [field: string, instead: string])[] = [
-  ['InputPath', '$states.input in its expressions'],
-  ['Parameters', 'ItemSelector'],
-  ['ResultSelector', 'Output'],
-  ['ResultPath', 'Output or Assign'],
-  ['OutputPath', 'Output'],
-  ['ItemsPath', 'Items'],
-  ['MaxConcurrencyPath', 'MaxConcurrency with a {% %} expression'],
-  ['ToleratedFailurePercentagePath', 'ToleratedFailurePercentage with a {% %} expression'],
-  ['ToleratedFailureCountPath', 'ToleratedFailureCount with a {% %} expression'],
-  ['ItemBatcher.MaxItemsPerBatchPath', 'ItemBatcher.MaxItemsPerBatch with a {% %} expression'],
-  [
-    'ItemBatcher.MaxInputBytesPerBatchPath',
-    'ItemBatcher.MaxInputBytesPerBatch with a {% %} expression',
-  ],
-  ['ItemReader.Parameters', 'ItemReader.Arguments'],
-  [
-    'ItemReader.ReaderConfig.MaxItemsPath',
-    'ItemReader.ReaderConfig.MaxItems with a {% %} expression',
-  ],
-];
-/** Fields only a JSONata Map has. */
-const JSONATA_ONLY = ['Items', 'Output', 'ItemReader.Arguments'];
-
-/** The value at a dotted field path (`ItemBatcher.MaxItemsPerBatchPath`), if any. */
-function fieldAt(state: Record<string, unknown>, path: string): unknown {
-  let value: unknown = state;
-  for (const key of path.split('.')) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
-}
-
-/**
- * Refuses, with InvalidAslDefinition naming the state and the field, a DISTRIBUTED Map's field
- * that its query language does not have: a JSONPath field (ItemsPath, any `…Path`, InputPath,
- * Parameters, ResultSelector, ResultPath, OutputPath, ItemReader.Parameters) in a JSONata Map, a
- * JSONata field (Items, Output, ItemReader.Arguments) in a JSONPath Map, and Arguments in either
- * (a Map has none). definition.ts calls it when it plans the Map, before the stand-in Task exists.
- */
-export function checkMapQueryLanguage(
-  stateName: string,
-  mapState: AslState,
-  language: QueryLanguage,
-): void {
-  const state = mapState as Record<string, unknown>;
-  const refuse = (field: string, detail: string): never => {
-    throw new InvalidAslDefinition(detail, { stateName, field });
-  };
-  if (state.Arguments !== undefined) {
-    refuse(
-      'Arguments',
-      'Arguments is not a field of a Map state (a Map takes its items from Items, ItemsPath or ItemReader, and ItemSelector shapes each child input)',
-    );
-  }
-  if (language === 'JSONata') {
-    for (const [field, instead] of JSONPATH_ONLY) {
-      if (fieldAt(state, field) !== undefined) {
-        refuse(field, `${field} is a JSONPath field; a JSONata Map uses ${instead} instead`);
-      }
-    }
-    return;
-  }
-  for (const field of JSONATA_ONLY) {
-    if (fieldAt(state, field) !== undefined) {
-      refuse(
-        field,
-        `${field} is a JSONata field; set "QueryLanguage": "JSONata" on the state or the state machine to use it`,
-      );
-    }
-  }
 }
 
 // ---- the configuration --------------------------------------------------------------------
@@ -384,29 +235,12 @@ export class DistributedMapConfig {
             }
           : { language, evaluate: compilePayloadTemplate(selector, at(field)) };
     }
-    const batcher = mapState.ItemBatcher as Record<string, unknown> | undefined;
-    if (batcher !== undefined) {
-      if (!BATCH_LIMITS.some((field) => batcher[field] !== undefined)) {
-        throw new InvalidAslDefinition(
-          'ItemBatcher needs MaxItemsPerBatch(Path), MaxInputBytesPerBatch(Path) or both ("You must specify one of these values to batch items")',
-          at('ItemBatcher'),
-        );
-      }
-      this.batching = {
-        maxItems: numberField(stateName, batcher, 'MaxItemsPerBatch', POSITIVE_INTEGER, language),
-        // A static value is held to 256 KiB at load; a Path or an expression is held to it later.
-        maxBytes: numberField(
-          stateName,
-          batcher,
-          'MaxInputBytesPerBatch',
-          typeof batcher.MaxInputBytesPerBatch === 'number' ? BATCH_BYTES : POSITIVE_INTEGER,
-          language,
-        ),
-        batchInput:
-          batcher.BatchInput === undefined
-            ? undefined
-            : payload(batcher.BatchInput, at('ItemBatcher.BatchInput'), language),
-      };
+    if (mapState.ItemBatcher !== undefined) {
+      this.batching = compileBatching(
+        stateName,
+        mapState.ItemBatcher as Record<string, unknown>,
+        language,
+      );
     }
     this.maxConcurrency = numberField(
       stateName,
@@ -460,104 +294,17 @@ export class DistributedMapConfig {
 
   /**
    * The object one run reads (ItemReader's Parameters or Arguments and MaxItems(Path), on the
-   * Map's input). A Path that selects nothing fails with States.Runtime; a MaxItemsPath value
-   * that is not a non-negative integer, or a Bucket or Key that is not a string, with
-   * States.ItemReaderFailed.
+   * Map's input): distributed-map-item-reader.ts, itemReaderRequest.
    */
   async readerRequest(env: MapRunEnv): Promise<ItemReaderRequest> {
     const reader = this.reader;
     if (!reader) throw new Error(`State "${this.stateName}" has no ItemReader`);
-    const field = this.language === 'JSONata' ? 'Arguments' : 'Parameters';
-    const given = await reader.parameters(env);
-    if (given === null || typeof given !== 'object' || Array.isArray(given)) {
-      throw itemReaderFailure(
-        this.stateName,
-        `ItemReader ${field} must give an object with Bucket and Key, got ${describe(given)}`,
-      );
-    }
-    const parameters = given as Record<string, unknown>;
-    for (const key of Object.keys(parameters)) {
-      // Only an expression can give another key (a template's are checked at load).
-      if (!READER_PARAMETERS.has(key)) {
-        throw itemReaderFailure(
-          this.stateName,
-          `ItemReader ${field}.${key} is not supported by the local runtime (Bucket, Key and VersionId are)`,
-        );
-      }
-    }
-    const { Bucket: bucket, Key: key, VersionId: versionId } = parameters;
-    for (const [name, value] of [
-      ['Bucket', bucket],
-      ['Key', key],
-    ] as const) {
-      if (typeof value !== 'string' || value === '') {
-        throw itemReaderFailure(
-          this.stateName,
-          `ItemReader ${field}.${name} must be a non-empty string, got ${describe(value)}`,
-        );
-      }
-    }
-    if (versionId !== undefined && typeof versionId !== 'string') {
-      throw itemReaderFailure(
-        this.stateName,
-        `ItemReader ${field}.VersionId must be a string, got ${describe(versionId)}`,
-      );
-    }
-    const maxItems = reader.maxItems && (await readerMaxItems(reader.maxItems, env));
-    return {
-      bucket: bucket as string,
-      key: key as string,
-      ...(versionId === undefined ? {} : { versionId }),
-      inputType: reader.inputType,
-      ...(maxItems ? { maxItems } : {}),
-    };
+    return itemReaderRequest(this.stateName, this.language, reader, env);
   }
 
-  /**
-   * The items of an object read for `request`: a JSON array, or one JSON value per non-empty line
-   * (JSONL), cut to the first `maxItems`. What does not parse fails with States.ItemReaderFailed,
-   * naming the object and, for JSONL, the line.
-   */
+  /** The items of an object read for `request`: distributed-map-item-reader.ts, parseReadItems. */
   parseItems(text: string, request: ItemReaderRequest): unknown[] {
-    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    const limit = request.maxItems ?? Number.MAX_SAFE_INTEGER;
-    const fail = (reason: string) =>
-      itemReaderFailure(
-        this.stateName,
-        `ItemReader could not read the items of s3://${request.bucket}/${request.key} (InputType ${request.inputType}): ${reason}`,
-      );
-    if (request.inputType === 'JSON') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body);
-      } catch (error) {
-        throw fail(`the object is not valid JSON (${(error as Error).message})`);
-      }
-      if (!Array.isArray(parsed)) {
-        throw fail(`the object's JSON is ${kindOf(parsed)}, not an array`);
-      }
-      if (parsed.length > limit) parsed.length = limit; // in place: no copy
-      return parsed;
-    }
-    const items: unknown[] = [];
-    let start = 0;
-    let line = 0;
-    while (start <= body.length && items.length < limit) {
-      const newline = body.indexOf('\n', start);
-      const end = newline === -1 ? body.length : newline;
-      line += 1;
-      const lineText = body.slice(start, end);
-      if (lineText.trim() !== '') {
-        try {
-          items.push(JSON.parse(lineText));
-        } catch (error) {
-          throw fail(`line ${line} is not valid JSON (${(error as Error).message})`);
-        }
-      }
-      if (newline === -1) break;
-      start = newline + 1;
-    }
-    return items;
+    return parseReadItems(this.stateName, text, request);
   }
 
   /**
@@ -571,7 +318,7 @@ export class DistributedMapConfig {
     const items = readItems ?? (await this.givenItems(env));
     const selected = await this.selectItems(items, env);
     const children = this.batching
-      ? await this.batch(selected, this.batching, env)
+      ? await batchItems(this.stateName, selected, this.batching, env)
       : selected.map((item, i) => ({ input: item, start: i, size: 1 }));
     return { children, totalItems: selected.length };
   }
@@ -628,282 +375,4 @@ export class DistributedMapConfig {
     }
     return selected;
   }
-
-  private async batch(items: unknown[], batching: Batching, env: MapRunEnv): Promise<ChildInput[]> {
-    const maxItems = batching.maxItems
-      ? await readNumber(batching.maxItems, env)
-      : Number.MAX_SAFE_INTEGER;
-    // A MaxInputBytesPerBatch(Path) over 256 KiB is held to it (a static one is refused at load).
-    const maxBytes = Math.min(
-      batching.maxBytes ? await readNumber(batching.maxBytes, env) : MAX_PAYLOAD_BYTES,
-      MAX_PAYLOAD_BYTES,
-    );
-    const batchInput = await batching.batchInput?.(env);
-    // {"Items":[],"BatchInput":…}: every item adds its own bytes, plus a comma after the first.
-    const emptyBytes = Buffer.byteLength(
-      JSON.stringify(
-        batchInput === undefined ? { Items: [] } : { Items: [], BatchInput: batchInput },
-      ),
-    );
-    const batches: ChildInput[] = [];
-    let start = 0;
-    while (start < items.length) {
-      let end = start;
-      let bytes = emptyBytes;
-      while (end < items.length && end - start < maxItems) {
-        const itemBytes = jsonBytes(items[end]) + (end > start ? 1 : 0);
-        if (bytes + itemBytes > maxBytes) break;
-        bytes += itemBytes;
-        end += 1;
-      }
-      if (end === start) {
-        throw new TaskFailure(
-          'States.DataLimitExceeded',
-          `State "${this.stateName}": item ${start} does not fit in a batch of at most ${maxBytes} bytes (it needs ${emptyBytes + jsonBytes(items[start])})`,
-          { retryable: false },
-        );
-      }
-      const batchItems = items.slice(start, end);
-      batches.push({
-        input:
-          batchInput === undefined
-            ? { Items: batchItems }
-            : { Items: batchItems, BatchInput: batchInput },
-        start,
-        size: end - start,
-      });
-      start = end;
-    }
-    return batches;
-  }
-}
-
-// ---- evaluation -----------------------------------------------------------------------------
-
-/** What a JSONPath field reads: the effective input, the context object, the variables. */
-function pathEnv(env: MapRunEnv): PathEnv {
-  return { input: env.input, context: env.context, variables: env.variables };
-}
-
-/** `$states.input`: the state's raw input. */
-function stateInput(env: MapRunEnv): unknown {
-  return 'stateInput' in env ? env.stateInput : env.input;
-}
-
-/** What a JSONata expression reads: `$states.input`, `$states.context`, the variables. */
-function jsonataEnv(env: MapRunEnv): JsonataEnv {
-  return {
-    states: { input: stateInput(env), context: env.context },
-    variables: env.variables ?? NO_VARIABLES,
-  };
-}
-
-function fieldEnv(env: MapRunEnv): FieldEnv {
-  return { context: env.context, variables: env.variables ?? NO_VARIABLES };
-}
-
-function readNumber(field: NumberField, env: MapRunEnv): Promise<number> {
-  return field(env.input, stateInput(env), fieldEnv(env));
-}
-
-/** A payload template (JSONPath) or a JSONata template, as one evaluator. */
-function payload(
-  template: unknown,
-  where: { stateName: string; field: string },
-  language: QueryLanguage,
-): Evaluate {
-  if (language === 'JSONPath') {
-    const evaluate = compilePayloadTemplate(template, where);
-    return (env) => evaluate(pathEnv(env));
-  }
-  const evaluate = compileJsonataTemplate(template, where, MAP_JSONATA);
-  return (env) => evaluate(jsonataEnv(env));
-}
-
-/**
- * A number field (MaxConcurrency, ToleratedFailure*, the ItemBatcher limits): a number, its
- * `…Path` twin (JSONPath) or a `{% %}` expression (JSONata); a JSONata Map's string that is not
- * an expression is refused at load.
- */
-function numberField(
-  stateName: string,
-  holder: Record<string, unknown>,
-  field: string,
-  rule: NumberRule,
-  language: QueryLanguage,
-): NumberField | undefined {
-  const value = holder[field];
-  if (language === 'JSONata' && typeof value === 'string' && !isJsonataExpression(value)) {
-    throw new InvalidAslDefinition(
-      `${field} must be a number or a JSONata expression ({% … %}), got ${JSON.stringify(value)}`,
-      { stateName, field },
-    );
-  }
-  return compileNumberField(stateName, holder, field, rule, language);
-}
-
-// ---- ItemReader ---------------------------------------------------------------------------
-
-/** The ItemReader, checked at load: only S3 GetObject of a JSON or JSONL object. */
-function compileItemReader(
-  stateName: string,
-  value: unknown,
-  language: QueryLanguage,
-): ItemReaderSpec {
-  const unsupported = (field: string, detail: string) =>
-    new UnsupportedAslFeature(stateName, field, `${detail} (${SUPPORTED_READERS})`);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw unsupported('ItemReader', 'ItemReader must be an object');
-  }
-  const reader = value as Record<string, unknown>;
-  // Parameters (JSONPath) or Arguments (JSONata): the other one was refused by its language.
-  const parametersField = language === 'JSONata' ? 'Arguments' : 'Parameters';
-  for (const field of Object.keys(reader)) {
-    if (field !== 'Resource' && field !== 'ReaderConfig' && field !== parametersField) {
-      throw unsupported(
-        `ItemReader.${field}`,
-        `ItemReader.${field} is not supported by the local runtime`,
-      );
-    }
-  }
-  const resource = reader.Resource;
-  if (typeof resource !== 'string' || !S3_GET_OBJECT.test(resource)) {
-    throw unsupported(
-      'ItemReader.Resource',
-      `ItemReader Resource ${JSON.stringify(resource)} is not supported by the local runtime`,
-    );
-  }
-  const config = reader.ReaderConfig;
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-    throw unsupported(
-      'ItemReader.ReaderConfig',
-      'an ItemReader with s3:getObject needs a ReaderConfig with InputType',
-    );
-  }
-  const readerConfig = config as Record<string, unknown>;
-  const inputType = readerConfig.InputType;
-  if (!ITEM_READER_INPUT_TYPES.includes(inputType as 'JSON')) {
-    throw unsupported(
-      'ItemReader.ReaderConfig.InputType',
-      `ItemReader InputType ${JSON.stringify(inputType)} is not supported by the local runtime`,
-    );
-  }
-  for (const field of Object.keys(readerConfig)) {
-    if (field !== 'InputType' && field !== 'MaxItems' && field !== 'MaxItemsPath') {
-      throw unsupported(
-        `ItemReader.ReaderConfig.${field}`,
-        `ItemReader.ReaderConfig.${field} is not supported by the local runtime`,
-      );
-    }
-  }
-  const where = { stateName, field: `ItemReader.${parametersField}` };
-  const parameters = reader[parametersField];
-  const expression = language === 'JSONata' && isJsonataExpression(parameters);
-  if (
-    !expression &&
-    (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters))
-  ) {
-    throw unsupported(
-      where.field,
-      `an ItemReader needs ${parametersField} with Bucket and Key${language === 'JSONata' ? ' (an object, or a {% %} expression giving one)' : ''}`,
-    );
-  }
-  if (!expression) {
-    // A JSONPath key `Bucket.$` is Bucket's path; a JSONata key is its own name.
-    const given = new Set(
-      Object.keys(parameters as object).map((key) =>
-        language === 'JSONPath' ? key.replace(/\.\$$/, '') : key,
-      ),
-    );
-    for (const field of given) {
-      if (!READER_PARAMETERS.has(field)) {
-        throw unsupported(
-          `${where.field}.${field}`,
-          `${where.field}.${field} is not supported by the local runtime (Bucket, Key and VersionId are)`,
-        );
-      }
-    }
-    for (const field of ['Bucket', 'Key']) {
-      if (!given.has(field)) {
-        throw unsupported(
-          `${where.field}.${field}`,
-          `an ItemReader needs ${parametersField}.${field}${language === 'JSONPath' ? ` (or ${field}.$)` : ''}`,
-        );
-      }
-    }
-  }
-  return {
-    inputType: inputType as 'JSON' | 'JSONL',
-    parameters: payload(parameters, where, language),
-    maxItems: readerMaxItemsField(stateName, readerConfig, language),
-  };
-}
-
-/** ReaderConfig.MaxItems: a number, MaxItemsPath (JSONPath) or an expression (JSONata). */
-function readerMaxItemsField(
-  stateName: string,
-  readerConfig: Record<string, unknown>,
-  language: QueryLanguage,
-): ReaderMaxItems | undefined {
-  const field = 'ItemReader.ReaderConfig.MaxItems';
-  const value = readerConfig.MaxItems;
-  if (language === 'JSONata' && typeof value === 'string') {
-    if (!isJsonataExpression(value)) {
-      throw new InvalidAslDefinition(
-        `${field} must be a number or a JSONata expression ({% … %}), got ${JSON.stringify(value)}`,
-        { stateName, field },
-      );
-    }
-    return { expression: compileJsonataTemplate(value, { stateName, field }, MAP_JSONATA) };
-  }
-  return numberSource(stateName, readerConfig, 'MaxItems', READER_MAX_ITEMS, field);
-}
-
-/** States.ItemReaderFailed: the Map could not read its items (catchable, as on AWS). */
-export function itemReaderFailure(stateName: string, reason: string): TaskFailure {
-  return new TaskFailure('States.ItemReaderFailed', `State "${stateName}": ${reason}`);
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
-function jsonBytes(value: unknown): number {
-  const text = JSON.stringify(value);
-  if (text === undefined) return 4; // undefined array elements serialize as null
-  // Only non-ASCII text needs the exact UTF-8 count.
-  return /[\u0080-\uffff]/.test(text) ? Buffer.byteLength(text) : text.length;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/**
- * ReaderConfig.MaxItems(Path) for this run: 0 reads every item, more than 100,000,000 reads
- * 100,000,000. A MaxItemsPath value that is not a non-negative integer fails the Map with
- * States.ItemReaderFailed (catchable); an expression's with States.QueryEvaluationError.
- */
-async function readerMaxItems(source: ReaderMaxItems, env: MapRunEnv): Promise<number | undefined> {
-  if ('value' in source) return source.value === 0 ? undefined : source.value;
-  let value: unknown;
-  if ('expression' in source) {
-    value = await source.expression(jsonataEnv(env));
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      throw queryEvaluationError(
-        `The MaxItems expression must give a non-negative integer, got ${JSON.stringify(value) ?? 'nothing'}`,
-      );
-    }
-  } else {
-    value = selectedNumber(source, pathEnv(env));
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      throw new TaskFailure('States.ItemReaderFailed', refersTo(source, value, 'a valid integer'));
-    }
-    if (value < 0)
-      throw new TaskFailure('States.ItemReaderFailed', 'field MaxItems must be positive');
-  }
-  return value === 0 ? undefined : Math.min(value, MAX_READER_ITEMS);
 }

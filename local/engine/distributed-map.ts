@@ -2,6 +2,8 @@
  * The Distributed Map runner: serves the Task that stands in for a DISTRIBUTED Map (see
  * definition.ts) and runs one child execution of the ItemProcessor per item or batch
  * (distributed-map-config.ts: the state's fields and how they make the children's inputs).
+ * The tolerated-failure rule is distributed-map-failure-threshold.ts's, the children's ARNs and
+ * context objects distributed-map-children.ts's.
  *
  * What it implements, as Step Functions does:
  * - MaxConcurrency(Path): children in flight at once; 0 or absent means AWS's ceiling, 10,000.
@@ -14,7 +16,8 @@
  *   effective input when the run starts, before its items are read (distributed-map-config.ts).
  * - ItemReader (S3 GetObject of a JSON / JSONL object): the object is read once per Map run
  *   through the ObjectReader the engine passes (resources.ts, over its S3Client), before any child
- *   starts; only the parsed items are kept. A missing object or bucket, an object that does not
+ *   starts; only the parsed items are kept (distributed-map-item-reader.ts: the object to read and
+ *   its parsing). A missing object or bucket, an object that does not
  *   parse, or no S3 client configured fails the Map with States.ItemReaderFailed (Retry / Catch
  *   on the Map apply); stopping the execution while reading rejects as cancelled.
  * - Output: the children's outputs in item (batch) order; a failed child's slot holds its
@@ -30,17 +33,14 @@
  * Children's inputs are passed by reference: the interpreter never mutates a value, and a task
  * adapter hands its handler a copy. No event log is retained per child.
  */
-import { randomUUID } from 'node:crypto';
 import type { AslState } from '../stack/synthesized-definition';
 import type { CancellationScope } from './cancellation';
-import {
-  type ChildInput,
-  DistributedMapConfig,
-  type ItemReaderRequest,
-  type MapRunEnv,
-  type MapRunSettings,
-  itemReaderFailure,
-} from './distributed-map-config';
+import type { ChildInput } from './distributed-map-batching';
+import { childArnFactory, childContext } from './distributed-map-children';
+import { DistributedMapConfig, type MapRunSettings } from './distributed-map-config';
+import type { MapRunEnv } from './distributed-map-env';
+import { exceeded, thresholdFailure } from './distributed-map-failure-threshold';
+import { type ItemReaderRequest, itemReaderFailure } from './distributed-map-item-reader';
 import { type ErrorOutput, TaskFailure, cancelledError, errorOutput } from './errors';
 import { MAX_PAYLOAD_BYTES, jsonBytesOverLimit } from './payload-limit';
 import { type ObjectReader, type RunScope, sdkErrorDetail } from './resources';
@@ -361,10 +361,7 @@ export class DistributedMapRunner {
         if (error && exceeded(settings, failedItems, totalItems)) {
           finished = true;
           stopWatching();
-          const failure = new TaskFailure(
-            'States.ExceedToleratedFailureThreshold',
-            `The specified tolerated failure threshold was exceeded: ${failedItems} of ${totalItems} items failed (${thresholdText(settings)}); last failure: ${error.Error}`,
-          );
+          const failure = thresholdFailure(settings, failedItems, totalItems, error);
           // Before the abort: the children still running count as aborted by this failure.
           observer?.finished('FAILED', errorOutput(failure));
           mapScope.abort('States.ExceedToleratedFailureThreshold');
@@ -389,17 +386,12 @@ export class DistributedMapRunner {
             }
           : undefined;
         mapRun.stopped.set(index, { arn, name, redriveCount, run: childRun });
-        const context: Record<string, unknown> = {
-          Execution: {
-            Id: arn,
-            Name: name,
-            Input: children[index].input,
-            StartTime: new Date().toISOString(),
-            RoleArn: (parentContext.Execution as { RoleArn?: string } | undefined)?.RoleArn,
-            RedriveCount: redriveCount,
-          },
-          StateMachine: childStateMachine(parentContext, this.stateName),
-        };
+        const context = childContext(parentContext, this.stateName, {
+          arn,
+          name,
+          input: children[index].input,
+          redriveCount,
+        });
         observer?.childStarted(children[index].size);
         let child: ChildExecution;
         try {
@@ -424,23 +416,23 @@ export class DistributedMapRunner {
           next += 1;
         }
         if (!finished && active === 0 && next >= toRun.length) {
-          const size = jsonBytesOverLimit(results);
-          if (size !== undefined) {
-            finish(
-              new TaskFailure(
-                'States.DataLimitExceeded',
-                `State "${this.stateName}": the Map's output is ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a state's data (the local runtime has no ResultWriter)`,
-                { retryable: false },
-              ),
-            );
-          } else {
-            finish();
-          }
+          finish(this.outputLimitFailure(results));
         }
       };
 
       launch();
     });
+  }
+
+  /** States.DataLimitExceeded when the Map's output is over 256 KiB (there is no ResultWriter). */
+  private outputLimitFailure(results: unknown[]): TaskFailure | undefined {
+    const size = jsonBytesOverLimit(results);
+    if (size === undefined) return undefined;
+    return new TaskFailure(
+      'States.DataLimitExceeded',
+      `State "${this.stateName}": the Map's output is ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a state's data (the local runtime has no ResultWriter)`,
+      { retryable: false },
+    );
   }
 
   private report(event: MapChildCompleted): void {
@@ -450,29 +442,6 @@ export class DistributedMapRunner {
       // A progress hook must never fail the map.
     }
   }
-}
-
-/**
- * Whether `failedItems` of `totalItems` exceed the run's thresholds. The percentage's share of the
- * items is taken at 12 significant digits: 18.4 × 375 is 6899.999… in binary floating point, and
- * 69 failed items of 375 are exactly 18.4%, which does not exceed 18.4.
- */
-function exceeded(settings: MapRunSettings, failedItems: number, totalItems: number): boolean {
-  const { toleratedCount: count, toleratedPercentage: percentage } = settings;
-  if (count === undefined && percentage === undefined) return failedItems > 0;
-  if (count !== undefined && failedItems > count) return true;
-  if (percentage === undefined) return false;
-  const toleratedItemsTimes100 = Number((percentage * totalItems).toPrecision(12));
-  return failedItems * 100 > toleratedItemsTimes100;
-}
-
-function thresholdText(settings: MapRunSettings): string {
-  const parts: string[] = [];
-  const { toleratedCount, toleratedPercentage } = settings;
-  if (toleratedPercentage !== undefined)
-    parts.push(`ToleratedFailurePercentage ${toleratedPercentage}`);
-  if (toleratedCount !== undefined) parts.push(`ToleratedFailureCount ${toleratedCount}`);
-  return parts.length ? parts.join(', ') : 'no failure tolerated';
 }
 
 /**
@@ -500,33 +469,4 @@ function objectName(request: ItemReaderRequest): string {
 function s3ErrorText(error: unknown): string {
   const { exception, detail } = sdkErrorDetail('S3', error);
   return `${exception}: ${detail}`;
-}
-
-/** The child's `$$.StateMachine`: the parent's, with the Map's name appended, as on AWS. */
-function childStateMachine(
-  parent: Record<string, unknown>,
-  stateName: string,
-): Record<string, unknown> {
-  const sm = (parent.StateMachine ?? {}) as { Id?: string; Name?: string };
-  return { Id: `${sm.Id ?? ''}/${stateName}`, Name: `${sm.Name ?? ''}/${stateName}` };
-}
-
-/** Child execution ARNs: `arn:…:execution:<machine>/<map>:<id>` (EXPRESS: `…:express:…:<id>:<id>`). */
-function childArnFactory(
-  parent: Record<string, unknown>,
-  stateName: string,
-  type: 'STANDARD' | 'EXPRESS',
-): () => { arn: string; name: string } {
-  const parentArn = String((parent.Execution as { Id?: string } | undefined)?.Id ?? '');
-  const [arn = 'arn', partition = 'aws', service = 'states', region = '', account = ''] =
-    parentArn.split(':');
-  const machine = String((parent.StateMachine as { Name?: string } | undefined)?.Name ?? '');
-  const prefix = `${arn}:${partition}:${service}:${region}:${account}:${type === 'EXPRESS' ? 'express' : 'execution'}:${machine}/${stateName}`;
-  return () => {
-    const name = randomUUID();
-    return {
-      arn: type === 'EXPRESS' ? `${prefix}:${name}:${randomUUID()}` : `${prefix}:${name}`,
-      name,
-    };
-  };
 }

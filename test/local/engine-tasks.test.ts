@@ -154,6 +154,40 @@ describe('Retry and Catch', () => {
       errorMessage: 'transactionIds: at most 1000 ids',
     });
   });
+  it('"States.DataLimitExceeded: A terminal error that can\'t be caught by the States.ALL error type": States.ALL neither retries nor catches it; its own name catches it (never retried: the same result fails again)', async () => {
+    let calls = 0;
+    const huge = lambda('huge', async () => {
+      calls += 1;
+      return 'x'.repeat(300_000);
+    });
+    const handler = { Type: 'Pass', Result: 'caught', End: true };
+    const definition = (errorEquals: string[]) => ({
+      StartAt: 'Big',
+      States: {
+        Big: invokeTask('huge', {
+          Retry: [{ ErrorEquals: errorEquals, MaxAttempts: 2, IntervalSeconds: 1 }],
+          Catch: [{ ErrorEquals: errorEquals, Next: 'Handled' }],
+          End: true,
+        }),
+        Handled: handler,
+      },
+    });
+    const byAll = await run(
+      engineFor(definition(['States.ALL']), { lambdas: [huge], retryIntervalScale: 0 }),
+    );
+    expect(byAll).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+    expect(calls).toBe(1);
+
+    calls = 0;
+    const byName = await run(
+      engineFor(definition(['States.DataLimitExceeded']), {
+        lambdas: [huge],
+        retryIntervalScale: 0,
+      }),
+    );
+    expect(byName).toMatchObject({ status: 'SUCCEEDED', output: 'caught' });
+    expect(calls).toBe(1);
+  });
 });
 
 describe('Lambda adapters', () => {

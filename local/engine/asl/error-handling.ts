@@ -1,9 +1,11 @@
 /**
  * Retry and Catch (docs/local-engine.md "Errors"), as the Step Functions developer guide states
  * them ("Handling errors in Step Functions workflows"):
- * - a Retrier matches when one of its ErrorEquals names the error, or is States.ALL (any error),
- *   or States.TaskFailed (any error but States.Timeout); States.Runtime and a stopped execution
- *   (States.Cancelled) are never retried or caught;
+ * - a Retrier matches when one of its ErrorEquals names the error, or is States.ALL (any error
+ *   but the terminal States.DataLimitExceeded: "a terminal error that can't be caught by the
+ *   States.ALL error type", which only its own name matches), or States.TaskFailed (any error but
+ *   States.Timeout); States.Runtime and a stopped execution (States.Cancelled) are never retried
+ *   or caught;
  * - the first matching Retrier decides: past its MaxAttempts (default 3; 0 never retries) the
  *   error goes to Catch. The wait before retry n (1-based) is IntervalSeconds (default 1) ×
  *   BackoffRate (default 2.0)^(n-1), capped by MaxDelaySeconds; JitterStrategy FULL draws it
@@ -39,7 +41,8 @@ export function failureView(error: unknown): FailureView {
 /** Whether `errorEquals` names this failure. */
 export function errorMatches(errorEquals: readonly string[], name: string): boolean {
   for (const candidate of errorEquals) {
-    if (candidate === 'States.ALL' || candidate === name) return true;
+    if (candidate === name) return true;
+    if (candidate === 'States.ALL' && name !== 'States.DataLimitExceeded') return true;
     if (candidate === 'States.TaskFailed' && name !== 'States.Timeout') return true;
   }
   return false;

@@ -449,3 +449,17 @@ describe('Task timeouts', () => {
     expect(record.output).toEqual({ Error: 'States.Timeout' });
   });
 });
+
+describe('State names', () => {
+  // "The name of a state can be any string" up to 80 characters: asl-validator (patched) took a
+  // state named Branches for a Parallel's branches and crashed, and one named Iterator for a
+  // Map's processor.
+  it('a state may be named Branches or Iterator', async () => {
+    const definition = machine({
+      Branches: { Type: 'Pass', Result: 1, ResultPath: '$.a', Next: 'Iterator' },
+      Iterator: { Type: 'Pass', Result: 2, ResultPath: '$.b', Next: 'Done' },
+      Done: { Type: 'Succeed' },
+    });
+    expect(await succeeded(definition, {})).toEqual({ a: 1, b: 2 });
+  });
+});

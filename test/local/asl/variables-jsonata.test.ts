@@ -195,6 +195,13 @@ describe('JSONata', () => {
     expect(await output(definition, { n: 1 })).toBe('small');
   });
 
+  it('"Output can also accept any type of JSON value": a plain string, an array of strings, a number (asl-validator patched to take them)', async () => {
+    for (const value of ['done', ['a', '{% 1 + 1 %}'], 7]) {
+      const definition = jsonata({ P: { Type: 'Pass', Output: value, End: true } });
+      expect(await output(definition, {})).toEqual(Array.isArray(value) ? ['a', 2] : value);
+    }
+  });
+
   it('Choice: the state\'s Assign applies whichever rule matches, with the rule\'s own ("Choice Rules (JSONata)")', async () => {
     const out = await output(
       jsonata({

@@ -3,7 +3,7 @@
  * writes and the Distributed Map's ItemReader reads (docs/architecture.md §3). It answers, over
  * S3's REST protocol with path-style addresses (`/<bucket>/<key>`, what the SDK sends to an IP
  * endpoint), CreateBucket, HeadBucket, PutObject, GetObject, HeadObject and DeleteObject, with S3's
- * XML errors (NoSuchBucket, NoSuchKey, EntityTooLarge, NotImplemented). Point
+ * XML errors (NoSuchBucket, NoSuchKey, EntityTooLarge, InvalidURI, NotImplemented). Point
  * `AWS_ENDPOINT_URL_S3` at `url` and the real SDK client talks to it.
  *
  * Objects are kept in memory: the workflow deletes each manifest once its page is done, so what is
@@ -79,14 +79,21 @@ function sendError(res: ServerResponse, error: S3Error, method: string | undefin
   );
 }
 
-/** `/<bucket>/<key>` of a path-style request, decoded; the key may be empty. */
+/**
+ * `/<bucket>/<key>` of a path-style request, decoded; the key may be empty. A target that is not
+ * a URL or not percent-encoding (`/b/%zz`) is S3's 400 InvalidURI, not an internal error.
+ */
 function addressOf(url: string): { bucket: string; key: string; query: URLSearchParams } {
-  const parsed = new URL(url, 'http://localhost');
-  const path = parsed.pathname.replace(/^\//, '');
-  const slash = path.indexOf('/');
-  const bucket = decodeURIComponent(slash === -1 ? path : path.slice(0, slash));
-  const key = slash === -1 ? '' : decodeURIComponent(path.slice(slash + 1));
-  return { bucket, key, query: parsed.searchParams };
+  try {
+    const parsed = new URL(url, 'http://localhost');
+    const path = parsed.pathname.replace(/^\//, '');
+    const slash = path.indexOf('/');
+    const bucket = decodeURIComponent(slash === -1 ? path : path.slice(0, slash));
+    const key = slash === -1 ? '' : decodeURIComponent(path.slice(slash + 1));
+    return { bucket, key, query: parsed.searchParams };
+  } catch {
+    throw new S3Error(400, 'InvalidURI', "Couldn't parse the specified URI.", url);
+  }
 }
 
 export async function startS3Endpoint(options: S3EndpointOptions = {}): Promise<S3Endpoint> {

@@ -31,8 +31,9 @@ export function getExecutionHistory(context: OperationContext, body: Body): Body
   if (nextToken !== undefined) {
     const token = decodeToken(nextToken, 'history');
     const [id, reverse, arn] = token as [number, boolean, string];
+    // An event id is a whole number: a forged 1.5 would index between two events.
     if (
-      typeof id !== 'number' ||
+      !Number.isInteger(id) ||
       reverse !== reverseOrder ||
       arn !== executionArn ||
       id < 1 ||

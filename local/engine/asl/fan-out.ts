@@ -250,7 +250,10 @@ async function runAll(
         variables: earlier?.variables ?? run.variables.child(),
         progress: {},
       };
-      progress.children[index] = { progress: child.progress as RunProgress, variables: child.variables };
+      progress.children[index] = {
+        progress: child.progress as RunProgress,
+        variables: child.variables,
+      };
       try {
         results[index] = await start(child, index, earlier?.progress);
         progress.succeeded[index] = true;

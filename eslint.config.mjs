@@ -36,4 +36,40 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The console's browser app (bundled by esbuild for the browser): no Node built-ins, nothing
+    // server-side but types, and no HTML from strings (everything shown is text via Preact; the
+    // one exception, the state-machine SVG from our own server, is parsed with DOMParser).
+    files: ['local/console/app/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'The console app runs in the browser.' },
+            {
+              group: ['**/ops/**', '**/cli/**', '**/local/console/server/**', '**/lib/**'],
+              allowTypeImports: true,
+              message:
+                'Only types from server-side code (import type), so nothing of it is bundled.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'write', 'writeln'].map((property) => ({
+          property,
+          message: 'Render text through Preact; never HTML from strings.',
+        })),
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TemplateElement[value.raw=/dangerouslySetInnerHTML/]',
+          message: 'Render text through Preact; never HTML from strings.',
+        },
+      ],
+    },
+  },
 );

@@ -42,6 +42,8 @@ export interface ScheduleInfo {
   state: ScheduleStateValue;
   /** ScheduleExpressionTimezone (AWS; absent means UTC). */
   timezone?: string;
+  /** The next time it fires (local: the endpoint's scheduler says; absent on AWS or when paused). */
+  nextFireTime?: string;
 }
 
 /** Pause/resume of the schedule that starts the workflow. */
@@ -426,7 +428,13 @@ export function localSchedulerControl(fetchImpl: typeof fetch, endpoint: string)
         `the local endpoint at ${endpoint} runs without a schedule (started with --no-schedule)`,
       );
     }
-    return { name: 'local', expression: info.schedule.expression, state: info.schedule.state };
+    const next = info.schedule.nextFireTime;
+    return {
+      name: 'local',
+      expression: info.schedule.expression,
+      state: info.schedule.state,
+      ...(typeof next === 'string' ? { nextFireTime: next } : {}),
+    };
   };
   return {
     describe,

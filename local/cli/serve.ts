@@ -7,6 +7,9 @@
  * With `--data-dir D` the schedule's state is kept in `D/schedule.json` (a paused schedule stays
  * paused across a restart, as on AWS), and the banner says what the restart did: executions a
  * killed process left RUNNING (now ABORTED) and pending-index entries repaired.
+ *
+ * The operator console (docs/console.md) is served on the same port under /console unless
+ * `--no-console`; the banner and `--json`'s `consoleUrl` give its URL.
  */
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
@@ -58,6 +61,8 @@ export interface ServeOptions {
   readonly providerDown?: boolean;
   /** In memory: keep the handler logs' temporary folder after stopping. */
   readonly keepLogs?: boolean;
+  /** Serve the operator console under /console. @default true */
+  readonly console?: boolean;
   readonly json: boolean;
   readonly out: (text: string) => void;
   /** Start-up steps (stderr). */
@@ -90,7 +95,12 @@ export async function serveLocal(options: ServeOptions): Promise<Served> {
     const stateFile =
       runtime.dataDir === undefined ? undefined : path.join(runtime.dataDir, SCHEDULE_STATE_FILE);
     scheduler = options.schedule ? new LocalScheduler(runtime, { stateFile }) : undefined;
-    const endpoint = await startSfnEndpoint({ runtime, scheduler, port: options.port });
+    const endpoint = await startSfnEndpoint({
+      runtime,
+      scheduler,
+      port: options.port,
+      console: options.console !== false,
+    });
     // The fault modes' windows count from here: the endpoint is up.
     const modes = options.providerModes ?? {};
     const outages = modes.outages === undefined || modes.outages === 'off' ? [] : modes.outages;
@@ -108,6 +118,7 @@ export async function serveLocal(options: ServeOptions): Promise<Served> {
     const restart = restartLines(runtime.restart);
     const info = {
       stepFunctionsEndpoint: endpoint.url,
+      consoleUrl: endpoint.consoleUrl ?? null,
       stateMachineArn: runtime.stack.definition.stateMachineArn,
       dynamodbEndpoint: runtime.dynamodbEndpoint,
       providerUrl: runtime.provider.url,
@@ -140,6 +151,7 @@ export async function serveLocal(options: ServeOptions): Promise<Served> {
         [
           'txconfirm local endpoint (Ctrl-C to stop)',
           `  Step Functions endpoint: ${info.stepFunctionsEndpoint}`,
+          `  console:                 ${info.consoleUrl ?? 'off (--no-console)'}`,
           `  state machine ARN:       ${info.stateMachineArn}`,
           `  DynamoDB endpoint:       ${info.dynamodbEndpoint}`,
           `  payment provider:        ${info.providerUrl} (simulated): ${providerNow(info.provider)}`,
@@ -180,6 +192,7 @@ export async function serveLocal(options: ServeOptions): Promise<Served> {
 
 interface ServeFlags extends ProviderFlags {
   port?: number;
+  console: boolean;
   dataDir?: string;
   schedule: boolean;
   transactions: number;
@@ -213,6 +226,10 @@ export function localServeSubcommand(
       'keep the store, executions, the schedule state and logs on disk here',
     )
     .option('--no-schedule', 'do not start executions on the stack schedule')
+    .option(
+      '--no-console',
+      'do not serve the operator console (a browser UI at <endpoint>/console; docs/console.md)',
+    )
     .addOption(
       new Option('--transactions <n>', 'demo PENDING transactions to seed at start')
         .argParser(integer('--transactions', 0, 1_000_000))
@@ -249,6 +266,7 @@ export function localServeSubcommand(
           providerModes: providerModes(o),
           providerDown: o.providerDown === true,
           keepLogs: o.keepLogs === true,
+          console: o.console,
           json,
           out,
           status: new StatusLine(process.stderr, !json || process.stderr.isTTY === true),

@@ -85,12 +85,17 @@ function isStateEntered(event: HistoryEvent): boolean {
   return typeof event.type === 'string' && event.type.endsWith('StateEntered');
 }
 
-export async function redriveCommand(
+/**
+ * What `txc redrive` does, without printing: reads where the execution stopped and redrives it
+ * when that helps (or with `force`). An unsuccessful execution that stopped after StartRun is not
+ * redriven (`redriven: false`, `advice: 'new-run'`); RUNNING and SUCCEEDED ones are refused by
+ * the service (ExecutionNotRedrivable, thrown). The operator console uses it as `txc` does.
+ */
+export async function redriveExecution(
   target: Target,
   ref: string,
-  options: RedriveOptions,
-  deps: RedriveDeps,
-): Promise<number> {
+  options: Pick<RedriveOptions, 'force'>,
+): Promise<RedriveReport> {
   const executionArn = executionArnOf(target.names.stateMachineArn, ref);
   const before = await describeExecution(target, executionArn);
   const unsuccessful = ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(before.status);
@@ -102,16 +107,28 @@ export async function redriveCommand(
     advice: state === undefined || state === STATE.StartRun ? 'redrive' : 'new-run',
     redriven: false,
   };
-  const name = executionRef(executionArn, target.names.stateMachineArn);
-  if (unsuccessful && report.advice === 'new-run' && options.force !== true) {
-    deps.io.out(deps.json ? json(report) : renderAdvice(report, name, deps));
-    return 1;
-  }
+  if (unsuccessful && report.advice === 'new-run' && options.force !== true) return report;
   // RUNNING and SUCCEEDED executions are refused by the service (ExecutionNotRedrivable).
   const answer = await target.sfn.send(new RedriveExecutionCommand({ executionArn }));
   report.redriven = true;
   if (answer.redriveDate !== undefined) {
     report.redriveDate = new Date(answer.redriveDate).toISOString();
+  }
+  return report;
+}
+
+export async function redriveCommand(
+  target: Target,
+  ref: string,
+  options: RedriveOptions,
+  deps: RedriveDeps,
+): Promise<number> {
+  const report = await redriveExecution(target, ref, options);
+  const { executionArn, stoppedIn: state } = report;
+  const name = executionRef(executionArn, target.names.stateMachineArn);
+  if (!report.redriven) {
+    deps.io.out(deps.json ? json(report) : renderAdvice(report, name, deps));
+    return 1;
   }
   if (!deps.json) {
     deps.io.err(

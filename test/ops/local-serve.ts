@@ -9,6 +9,8 @@ export const TXC = path.join(ROOT, 'bin', 'txc.js');
 /** The first line `txc local serve --json` prints. */
 export interface ServeInfo {
   stepFunctionsEndpoint: string;
+  /** The operator console's URL; null with --no-console. */
+  consoleUrl: string | null;
   stateMachineArn: string;
   dynamodbEndpoint: string;
   providerUrl: string;

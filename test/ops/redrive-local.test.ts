@@ -11,19 +11,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { RedriveReport } from '../../ops/commands/redrive';
 import { type Result, serve, type Served, txc } from './local-serve';
+import { until } from '../support/poll';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const json = <T>(r: Result): T => JSON.parse(r.stdout) as T;
-
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not done in time: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('txc redrive on the local runtime', () => {
   let served: Served;

@@ -22,6 +22,7 @@ import {
   ValidateStateMachineDefinitionCommand,
 } from '@aws-sdk/client-sfn';
 import { serve, type Served, type ServeInfo } from './local-serve';
+import { until } from '../support/poll';
 
 jest.setTimeout(120_000);
 
@@ -177,14 +178,6 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
     return (error as Error).name;
   }
   return 'resolved';
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 let healthChecks = 0;

@@ -21,6 +21,7 @@ import {
 import { pendingShardFor } from '../../lambdas/domain/pending-shard';
 import { dev } from '../support/stages';
 import { type Result, ROOT, serve as serveLocal, type Served, TXC, txc } from './local-serve';
+import { until } from '../support/poll';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -28,16 +29,6 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const serve = (args: string[]): Promise<Served> => serveLocal(['--no-schedule', ...args]);
 
 const json = <T>(r: Result): T => JSON.parse(r.stdout) as T;
-
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not done in time: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('txc local serve with the real SFN client', () => {
   let served: Served;

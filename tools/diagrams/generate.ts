@@ -5,12 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { instance } from '@viz-js/viz';
+import type { Viz } from '@viz-js/viz';
 import type { LocalStack } from '../../local/stack/stack-template';
 import { architectureModel, friendly } from './architecture-model';
 import { architectureDot, stateMachineDot } from './dot';
 import { architectureMermaid, stateMachineMermaid } from './mermaid';
-import { stateMachineModel } from './state-machine-model';
+import { type SmGraph, stateMachineModel } from './state-machine-model';
 
 export const DIAGRAMS_DIR = path.resolve(__dirname, '..', '..', 'diagrams');
 
@@ -25,25 +25,51 @@ export const DIAGRAM_FILES = [
 ] as const;
 export type DiagramFile = (typeof DIAGRAM_FILES)[number];
 
-/** All diagram files for a synthesized stack, in memory. */
-export async function generateDiagrams(stack: LocalStack): Promise<Record<DiagramFile, string>> {
+/**
+ * The state machine's diagram of a synthesized stack: its model (the state of each node id) and
+ * its DOT, from which the SVG is rendered. `txc local serve`'s console renders the same graph.
+ */
+export function stateMachineDiagram(stack: LocalStack): { graph: SmGraph; dot: string } {
   const functionNames: Record<string, string> = {};
   for (const [arn, fn] of Object.entries(stack.definition.functionsByArn)) {
     functionNames[arn] = friendly(fn.logicalId);
   }
-  const sm = stateMachineModel(stack.definition.definition, functionNames);
+  const graph = stateMachineModel(stack.definition.definition, functionNames);
+  return {
+    graph,
+    dot: stateMachineDot(graph, `${stack.definition.stateMachineName}: state machine`),
+  };
+}
+
+let viz: Promise<Viz> | undefined;
+
+/**
+ * DOT rendered as SVG by the pinned WASM Graphviz, instantiated once and loaded only then (a
+ * devDependency: `txc local serve` imports this module for its console and must start without
+ * loading it).
+ */
+export async function renderSvg(dot: string): Promise<string> {
+  viz ??= import('@viz-js/viz')
+    .then((module) => module.instance())
+    .catch((error: unknown) => {
+      viz = undefined;
+      throw error;
+    });
+  return (await viz).renderString(dot, { format: 'svg' });
+}
+
+/** All diagram files for a synthesized stack, in memory. */
+export async function generateDiagrams(stack: LocalStack): Promise<Record<DiagramFile, string>> {
+  const sm = stateMachineDiagram(stack);
   const arch = architectureModel(stack);
-  const smDot = stateMachineDot(sm, `${stack.definition.stateMachineName}: state machine`);
   const archDot = architectureDot(arch);
-  const viz = await instance();
-  const svg = (dot: string): string => viz.renderString(dot, { format: 'svg' });
   return {
     'architecture.dot': archDot,
     'architecture.mmd': architectureMermaid(arch),
-    'architecture.svg': svg(archDot),
-    'state-machine.dot': smDot,
-    'state-machine.mmd': stateMachineMermaid(sm),
-    'state-machine.svg': svg(smDot),
+    'architecture.svg': await renderSvg(archDot),
+    'state-machine.dot': sm.dot,
+    'state-machine.mmd': stateMachineMermaid(sm.graph),
+    'state-machine.svg': await renderSvg(sm.dot),
   };
 }
 

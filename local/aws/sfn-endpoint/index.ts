@@ -16,7 +16,9 @@
  * the API reference's constraints (request-fields.ts). Every other operation answers `UnknownOperationException` naming it. Plus four txconfirm routes
  * for the operator CLI: `GET /txconfirm/target`, `POST /txconfirm/schedule`,
  * `GET|POST /txconfirm/provider` (the simulated provider's fault modes) and
- * `GET /txconfirm/metrics` (the metrics the handlers emitted, the alarms on them).
+ * `GET /txconfirm/metrics` (the metrics the handlers emitted, the alarms on them). With
+ * `console: true` (`txc local serve`), every path under /console is the operator console
+ * (local/console/server/, docs/console.md).
  *
  * Files: server.ts (HTTP server, routing), wire.ts (AWS JSON 1.0 bodies and errors),
  * request-fields.ts (field validation), paging.ts (tokens), operations.ts (the operation table),

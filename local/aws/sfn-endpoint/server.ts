@@ -1,13 +1,20 @@
 /**
- * The HTTP server of the local Step Functions endpoint and its routing: the txconfirm routes by
- * path, everything else by the AWS JSON 1.0 rules (`POST /` with `X-Amz-Target:
- * AWSStepFunctions.<Operation>`). Whatever an operation throws becomes an AWS error answer and
+ * The HTTP server of the local Step Functions endpoint and its routing: the txconfirm routes and
+ * the operator console (every path under /console, local/console/server/) by path, everything
+ * else by the AWS JSON 1.0 rules (`POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`). Whatever an operation throws becomes an AWS error answer and
  * the server goes on: one bad request must not take `txc local serve` down.
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { listenOnLoopback, LOOPBACK_HOST } from '../../http/loopback-server';
 import type { LocalRuntime } from '../../runtime/local-runtime';
+import { CONSOLE_PATH } from '../../console/contract';
+import {
+  createConsole,
+  handleConsoleRequest,
+  isConsolePath,
+  type OperatorConsole,
+} from '../../console/server';
 import {
   LOCAL_METRICS_PATH,
   LOCAL_PROVIDER_PATH,
@@ -39,11 +46,15 @@ export interface SfnEndpointOptions {
   readonly port?: number;
   /** @default 127.0.0.1 (the endpoint does not authenticate: keep it on loopback) */
   readonly host?: string;
+  /** Serve the operator console under /console (docs/console.md). @default false */
+  readonly console?: boolean;
 }
 
 export interface SfnEndpoint {
   /** e.g. `http://127.0.0.1:8083` — the SDK's `endpoint`, the AWS CLI's `--endpoint-url`. */
   readonly url: string;
+  /** The operator console, e.g. `http://127.0.0.1:8083/console`; undefined when it is off. */
+  readonly consoleUrl?: string;
   /** Stops listening and closes open connections (the runtime keeps running). */
   stop(): Promise<void>;
 }
@@ -53,8 +64,14 @@ export const SFN_TARGET_PREFIX = 'AWSStepFunctions.';
 
 export async function startSfnEndpoint(options: SfnEndpointOptions): Promise<SfnEndpoint> {
   const api = new SfnApi(options.runtime);
+  const operatorConsole = options.console
+    ? createConsole({
+        runtime: options.runtime,
+        redrive: api.operation('RedriveExecution') !== undefined,
+      })
+    : undefined;
   const server = http.createServer((request, response) => {
-    void handle(request, response, api, options).catch((error: unknown) => {
+    void handle(request, response, api, options, operatorConsole).catch((error: unknown) => {
       // Last resort (e.g. the socket went away while answering): never take the server down.
       if (!response.headersSent) {
         sendJson(response, 500, {
@@ -67,8 +84,16 @@ export async function startSfnEndpoint(options: SfnEndpointOptions): Promise<Sfn
     });
   });
   const listener = await listenOnLoopback(server, options.port ?? 0, options.host ?? LOOPBACK_HOST);
-  // The close also ends the SDK's keep-alive connections, which would hold it open forever.
-  return { url: listener.url, stop: () => listener.close() };
+  operatorConsole?.listening(listener.url);
+  return {
+    url: listener.url,
+    ...(operatorConsole ? { consoleUrl: `${listener.url}${CONSOLE_PATH}` } : {}),
+    stop: () => {
+      operatorConsole?.close();
+      // The close also ends the SDK's keep-alive connections, which would hold it open forever.
+      return listener.close();
+    },
+  };
 }
 
 async function handle(
@@ -76,12 +101,25 @@ async function handle(
   response: http.ServerResponse,
   api: SfnApi,
   options: SfnEndpointOptions,
+  operatorConsole: OperatorConsole | undefined,
 ): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   const target = request.headers['x-amz-target'];
 
   if (isTxconfirmRoute(path)) {
     await handleTxconfirmRoute(request, response, path, options.runtime, options.scheduler);
+    return;
+  }
+  if (isConsolePath(path)) {
+    if (operatorConsole) {
+      await handleConsoleRequest(request, response, operatorConsole.deps);
+    } else {
+      request.resume();
+      sendJson(response, 404, {
+        error: 'NotFound',
+        message: `${path}: the operator console is off on this endpoint (it was started without it: txc local serve --no-console)`,
+      });
+    }
     return;
   }
   if (request.method !== 'POST' || typeof target !== 'string') {

@@ -1,0 +1,188 @@
+/**
+ * Executions: the list (newest first, filtered by status; polled every second while one runs),
+ * each with its run's totals, Stop / Redrive per row, and the Start form.
+ */
+import type { VNode } from 'preact';
+import { useCallback, useState } from 'preact/hooks';
+import type { ExecutionRow, ExecutionsAnswer } from '../../contract';
+import { get } from '../api';
+import { connection } from '../connection';
+import { elapsed, totalsLine } from '../format';
+import { html } from '../html';
+import { usePoll } from '../poll';
+import { executionHref } from '../router';
+import { useStore } from '../store';
+import { type ActionResult, ExecutionActions } from './actions';
+import { ErrorNote, StaleNote, StatusBadge, Time, useNow } from './common';
+import { StartForm } from './start-form';
+
+const STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
+const LIMITS = [50, 100, 200] as const;
+
+/** Every second while an execution runs, else every few seconds. */
+export const LIVE_POLL_MS = 1_000;
+export const IDLE_POLL_MS = 4_000;
+
+export function ExecutionsView(): VNode {
+  const [status, setStatus] = useState('');
+  const [limit, setLimit] = useState<number>(100);
+  const [result, setResult] = useState<ActionResult | null>(null);
+  const { session } = useStore(connection.store);
+  const query = `?${new URLSearchParams({ ...(status === '' ? {} : { status }), limit: String(limit) }).toString()}`;
+  const poll = usePoll(
+    `executions${query}`,
+    (signal) => get<ExecutionsAnswer>(`/executions${query}`, signal),
+    (data) =>
+      data?.executions.some((e) => e.status === 'RUNNING') === true ? LIVE_POLL_MS : IDLE_POLL_MS,
+  );
+  const { refresh } = poll;
+  const onResult = useCallback(
+    (r: ActionResult) => {
+      setResult(r);
+      refresh();
+    },
+    [refresh],
+  );
+  const rows = poll.data?.executions;
+
+  return html`<div class="view" data-testid="executions-view">
+    <h1>Executions</h1>
+    <${StartForm} onStarted=${refresh} />
+    <section class="panel" aria-labelledby="list-title">
+      <div class="panel-head">
+        <h2 id="list-title">Executions, newest first</h2>
+        <div class="filters">
+          <label for="status-filter">Status</label>
+          <select
+            id="status-filter"
+            data-testid="status-filter"
+            value=${status}
+            onChange=${(e: Event) => setStatus((e.currentTarget as HTMLSelectElement).value)}
+          >
+            <option value="">all</option>
+            ${STATUSES.map((s) => html`<option key=${s} value=${s}>${s}</option>`)}
+          </select>
+          <label for="limit-filter">Show</label>
+          <select
+            id="limit-filter"
+            data-testid="limit-filter"
+            value=${String(limit)}
+            onChange=${(e: Event) => setLimit(Number((e.currentTarget as HTMLSelectElement).value))}
+          >
+            ${LIMITS.map((n) => html`<option key=${n} value=${String(n)}>${n}</option>`)}
+          </select>
+        </div>
+      </div>
+      ${
+        result === null
+          ? null
+          : html`<p
+              class=${result.kind === 'ok' ? 'ok-note' : 'error-note'}
+              role=${result.kind === 'ok' ? 'status' : 'alert'}
+              data-testid=${result.kind === 'ok' ? 'action-result' : 'action-error'}
+            >
+              ${result.text}
+            </p>`
+      }
+      ${
+        rows === undefined
+          ? poll.error === undefined
+            ? html`<p class="muted">Loading…</p>`
+            : html`<${ErrorNote} error=${poll.error} testid="executions-error" />`
+          : html`<${StaleNote} error=${poll.error} testid="executions-stale" />
+              <${ExecutionsTable}
+                rows=${rows}
+                redrive=${session?.redrive === true}
+                onResult=${onResult}
+              />`
+      }
+    </section>
+  </div>`;
+}
+
+function ExecutionsTable(props: {
+  rows: readonly ExecutionRow[];
+  redrive: boolean;
+  onResult: (r: ActionResult) => void;
+}): VNode {
+  const now = useNow(1000);
+  if (props.rows.length === 0) {
+    return html`<p class="muted" data-testid="executions-empty">No executions.</p>`;
+  }
+  return html`<div class="table-wrap">
+    <table class="list" data-testid="executions-table">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Status</th>
+          <th scope="col">Started</th>
+          <th scope="col">Stopped</th>
+          <th scope="col">Duration</th>
+          <th scope="col">Run totals</th>
+          <th scope="col"><span class="visually-hidden">Actions</span></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${props.rows.map(
+          (row) =>
+            html`<tr
+              key=${row.executionArn}
+              data-testid="execution-row"
+              data-name=${row.name}
+              data-status=${row.status}
+            >
+              <td class="name">
+                <a href=${executionHref(row.name)} data-testid="execution-link">${row.name}</a>
+                ${
+                  row.redriveCount !== undefined && row.redriveCount > 0
+                    ? html`<span class="muted small"> (redriven ×${row.redriveCount})</span>`
+                    : null
+                }
+              </td>
+              <td><${StatusBadge} status=${row.status} testid="execution-status" /></td>
+              <td class="time"><${Time} iso=${row.startDate} testid="execution-start" /></td>
+              <td class="time"><${Time} iso=${row.stopDate} testid="execution-stop" /></td>
+              <td class="num" data-testid="execution-duration">
+                ${elapsed(row.startDate, row.stopDate, now)}
+              </td>
+              <td class="totals-cell" data-testid="execution-totals">
+                <${RunCell} run=${row.run} status=${row.status} />
+              </td>
+              <td class="row-actions">
+                <${ExecutionActions}
+                  name=${row.name}
+                  status=${row.status}
+                  redrive=${props.redrive}
+                  onResult=${props.onResult}
+                />
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+function RunCell(props: { run: ExecutionRow['run']; status: string }): VNode {
+  const { run } = props;
+  if (run === undefined) return html`<span class="muted">no run record</span>`;
+  return html`${
+    run.status === props.status
+      ? null
+      : html`<span class="run-status"
+          >run <${StatusBadge} status=${run.status} testid="run-status" />
+        </span>`
+  }
+  ${
+    run.totals === undefined
+      ? html`<span class="muted">no totals yet</span>`
+      : html`<span>${totalsLine(run.totals)}</span>`
+  }`;
+}

@@ -189,3 +189,16 @@ function RedriveAdvice(props: { name: string; report: RedriveAnswer }): VNode {
     </p>
   </div>`;
 }
+
+/** What the last Stop or Redrive did, as a note (a status or an alert). */
+export function ActionResultNote(props: { result: ActionResult | null }): VNode | null {
+  const { result } = props;
+  if (result === null) return null;
+  return html`<p
+    class=${result.kind === 'ok' ? 'ok-note' : 'error-note'}
+    role=${result.kind === 'ok' ? 'status' : 'alert'}
+    data-testid=${result.kind === 'ok' ? 'action-result' : 'action-error'}
+  >
+    ${result.text}
+  </p>`;
+}

@@ -119,3 +119,22 @@ export function useNow(ms: number): number {
   }, [ms]);
   return now;
 }
+
+/** A labelled choice of how many rows to show (its id is also its data-testid). */
+export function LimitSelect(props: {
+  id: string;
+  label: string;
+  limits: readonly number[];
+  limit: number;
+  onChange: (limit: number) => void;
+}): VNode {
+  return html`<label for=${props.id}>${props.label}</label>
+    <select
+      id=${props.id}
+      data-testid=${props.id}
+      value=${String(props.limit)}
+      onChange=${(e: Event) => props.onChange(Number((e.currentTarget as HTMLSelectElement).value))}
+    >
+      ${props.limits.map((n) => html`<option key=${n} value=${String(n)}>${n}</option>`)}
+    </select>`;
+}

@@ -13,7 +13,7 @@ import { html } from '../html';
 import { usePoll } from '../poll';
 import { executionHref, hrefOf } from '../router';
 import { useStore } from '../store';
-import { type ActionResult, ExecutionActions } from './actions';
+import { type ActionResult, ActionResultNote, ExecutionActions } from './actions';
 import { ErrorNote, Fields, StaleNote, StatusBadge, Time, TotalsTable, useNow } from './common';
 import { StateGraph } from './graph';
 import { Collapsible, HistoryEvents } from './history';
@@ -45,17 +45,7 @@ export function ExecutionDetailView(props: { name: string }): VNode {
   return html`<div class="view" data-testid="execution-detail">
     <p class="crumbs"><a href=${hrefOf({ view: 'executions' })}>← Executions</a></p>
     <h1 class="break" data-testid="detail-name">${name}</h1>
-    ${
-      result === null
-        ? null
-        : html`<p
-            class=${result.kind === 'ok' ? 'ok-note' : 'error-note'}
-            role=${result.kind === 'ok' ? 'status' : 'alert'}
-            data-testid=${result.kind === 'ok' ? 'action-result' : 'action-error'}
-          >
-            ${result.text}
-          </p>`
-    }
+    <${ActionResultNote} result=${result} />
     ${
       detail === undefined
         ? notFound

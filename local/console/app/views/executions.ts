@@ -12,8 +12,8 @@ import { html } from '../html';
 import { usePoll } from '../poll';
 import { executionHref } from '../router';
 import { useStore } from '../store';
-import { type ActionResult, ExecutionActions } from './actions';
-import { ErrorNote, StaleNote, StatusBadge, Time, useNow } from './common';
+import { type ActionResult, ActionResultNote, ExecutionActions } from './actions';
+import { ErrorNote, LimitSelect, StaleNote, StatusBadge, Time, useNow } from './common';
 import { StartForm } from './start-form';
 
 const STATUSES = [
@@ -69,28 +69,16 @@ export function ExecutionsView(): VNode {
             <option value="">all</option>
             ${STATUSES.map((s) => html`<option key=${s} value=${s}>${s}</option>`)}
           </select>
-          <label for="limit-filter">Show</label>
-          <select
+          <${LimitSelect}
             id="limit-filter"
-            data-testid="limit-filter"
-            value=${String(limit)}
-            onChange=${(e: Event) => setLimit(Number((e.currentTarget as HTMLSelectElement).value))}
-          >
-            ${LIMITS.map((n) => html`<option key=${n} value=${String(n)}>${n}</option>`)}
-          </select>
+            label="Show"
+            limits=${LIMITS}
+            limit=${limit}
+            onChange=${setLimit}
+          />
         </div>
       </div>
-      ${
-        result === null
-          ? null
-          : html`<p
-              class=${result.kind === 'ok' ? 'ok-note' : 'error-note'}
-              role=${result.kind === 'ok' ? 'status' : 'alert'}
-              data-testid=${result.kind === 'ok' ? 'action-result' : 'action-error'}
-            >
-              ${result.text}
-            </p>`
-      }
+      <${ActionResultNote} result=${result} />
       ${
         rows === undefined
           ? poll.error === undefined

@@ -8,7 +8,7 @@ import type { FailedAnswer, RequeueAnswer, RequeueRequest } from '../../contract
 import { ApiError, errorText, get, post } from '../api';
 import { html } from '../html';
 import { usePoll } from '../poll';
-import { ErrorNote, StaleNote, Time } from './common';
+import { ErrorNote, LimitSelect, StaleNote, Time } from './common';
 
 const FAILED_POLL_MS = 5_000;
 const LIMITS = [100, 500, 1000] as const;
@@ -78,15 +78,13 @@ export function FailedTransactions(props: { onRequeued: () => void }): VNode {
     <div class="panel-head">
       <h2 id="failed-title">FAILED transactions</h2>
       <div class="filters">
-        <label for="failed-limit">Show at most</label>
-        <select
+        <${LimitSelect}
           id="failed-limit"
-          data-testid="failed-limit"
-          value=${String(limit)}
-          onChange=${(e: Event) => setLimit(Number((e.currentTarget as HTMLSelectElement).value))}
-        >
-          ${LIMITS.map((n) => html`<option key=${n} value=${String(n)}>${n}</option>`)}
-        </select>
+          label="Show at most"
+          limits=${LIMITS}
+          limit=${limit}
+          onChange=${setLimit}
+        />
       </div>
     </div>
     <form class="requeue" data-testid="requeue-form" onSubmit=${requeue} novalidate>

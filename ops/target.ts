@@ -452,7 +452,8 @@ export function localSchedulerControl(fetchImpl: typeof fetch, endpoint: string)
           `${endpoint}${LOCAL_SCHEDULE_PATH} answered ${JSON.stringify(body)}`,
         );
       }
-      return { before, after: { ...before, state: answered.data.state }, changed: true };
+      // Described again: the next fire time moves with the state (none while paused).
+      return { before, after: await describe(), changed: true };
     },
   };
 }

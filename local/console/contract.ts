@@ -20,6 +20,7 @@ import type { FailedReport } from '../../ops/commands/failed';
 import type { RedriveReport } from '../../ops/commands/redrive';
 import type { RequeueReport } from '../../ops/commands/requeue';
 import type { StatusReport } from '../../ops/commands/status';
+import type { ExecutionStatus } from '../../ops/executions';
 import type { ScheduleInfo } from '../../ops/target';
 
 /** Where the console lives on the local endpoint's server. */
@@ -43,11 +44,26 @@ export interface SessionAnswer {
   readonly stateMachineArn: string;
   readonly stateMachineName: string;
   readonly region: string;
-  /** Whether redrive is available (RedriveExecution on the endpoint). */
-  readonly redrive: boolean;
 }
 
-/** One row of `GET /console/api/executions?status=<ExecutionStatus>&limit=<1..200>` (newest first). */
+/**
+ * The `status` filter of `GET /console/api/executions` (ListExecutions' statusFilter with a state
+ * machine: PENDING_REDRIVE is for a Map Run's child executions only).
+ */
+export const LIST_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+] as const satisfies readonly ExecutionStatus[];
+/** The `limit` of `GET /console/api/executions`: 1..MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT when absent. */
+export const MAX_LIST_LIMIT = 200;
+export const DEFAULT_LIST_LIMIT = 50;
+/** The `limit` of `GET /console/api/failed`: 1..MAX_FAILED_LIMIT (absent: `txc failed`'s default). */
+export const MAX_FAILED_LIMIT = 1000;
+
+/** One row of `GET /console/api/executions?status=<LIST_STATUSES>&limit=<1..MAX_LIST_LIMIT>` (newest first). */
 export interface ExecutionRow {
   readonly executionArn: string;
   readonly name: string;
@@ -133,7 +149,7 @@ export type BacklogAnswer = PendingReport & {
   readonly oldestPendingAgeSloSeconds?: number | null;
 };
 
-/** `GET /console/api/failed?limit=<1..1000>` → `txc failed`'s report. */
+/** `GET /console/api/failed?limit=<1..MAX_FAILED_LIMIT>` → `txc failed`'s report. */
 export type FailedAnswer = FailedReport;
 
 /** `POST /console/api/requeue` with `{ ids: string[], reason: string }` → `txc requeue`'s report. */

@@ -12,8 +12,10 @@
  * which fields each query language has distributed-map-language.ts's, and what the fields read
  * in a run (MapRunEnv) distributed-map-env.ts's. This header is the one list of the fields, their
  * values and the local decisions for all of them. As Step Functions does:
- * - ItemsPath (default `$`) on the state's effective input; it must select an array.
- *   (JSONata: Items, below.)
+ * - ItemsPath (default `$`) on the state's effective input; it must select an array, else the
+ *   run fails with States.Runtime in the inline Map's words (asl/fan-out.ts), `Invalid path
+ *   '<path>' : No results for path: ItemsPath` or `Map state input at ItemsPath '<path>' must be
+ *   an array, got <value>`. (JSONata: Items, below.)
  * - or ItemReader (not both, as CDK requires): Resource `arn:<partition>:states:::s3:getObject`,
  *   ReaderConfig.InputType `JSON` (the object is one JSON array) or `JSONL` (one JSON value per
  *   non-empty line), ReaderConfig.MaxItems(Path) (the first N items only), Parameters `Bucket`,
@@ -23,8 +25,9 @@
  *   evaluates its request and parses the object; what cannot be read or parsed fails the Map with
  *   States.ItemReaderFailed (catchable). Read items go through ItemSelector and ItemBatcher
  *   exactly as an array from ItemsPath does.
- * - ItemSelector (or the legacy Parameters) per item, with `$$.Map.Item.Value` / `$$.Map.Item.Index`
- *   and the rest of the execution's context object; applied before batching.
+ * - ItemSelector (or the legacy Parameters, not both, as the inline Map) per item, with
+ *   `$$.Map.Item.Value` / `$$.Map.Item.Index` and the rest of the execution's context object;
+ *   applied before batching.
  * - ItemBatcher: MaxItemsPerBatch(Path) and MaxInputBytesPerBatch(Path), at least one of them (the
  *   guide, "ItemBatcher (Map)": "You must specify one of these values to batch items"), cut
  *   greedily in item order. Bytes are those of the child's input as UTF-8 JSON,
@@ -116,15 +119,12 @@ import {
   compileBatching,
 } from './distributed-map-batching';
 import {
-  MAP_JSONATA,
+  type Evaluate,
   type MapRunEnv,
-  NO_VARIABLES,
-  describe,
-  jsonataEnv,
   numberField,
   pathEnv,
+  payload,
   readNumber,
-  stateInput,
 } from './distributed-map-env';
 import {
   type ItemReaderRequest,
@@ -133,28 +133,10 @@ import {
   itemReaderRequest,
   parseReadItems,
 } from './distributed-map-item-reader';
-import { checkMapQueryLanguage } from './distributed-map-language';
-import {
-  type PathEnv,
-  type PathEvaluator,
-  type TemplateEvaluator,
-  compilePayloadTemplate,
-  compileRequiredPath,
-} from './payload-template';
-import { compileJsonataTemplate, queryEvaluationError } from './asl/jsonata';
+import { queryEvaluationError } from './asl/jsonata';
 import { NON_NEGATIVE_INTEGER, type NumberField, PERCENTAGE } from './asl/number-fields';
-import type { JsonataEvaluator, QueryLanguage } from './asl/state-fields';
-
-/** Where the items come from without an ItemReader. */
-type ItemsSource =
-  | { readonly language: 'JSONPath'; readonly read: PathEvaluator }
-  /** Items; undefined: the state's input. */
-  | { readonly language: 'JSONata'; readonly evaluate?: JsonataEvaluator };
-
-/** ItemSelector (or the legacy Parameters), per item. */
-type Selector =
-  | { readonly language: 'JSONPath'; readonly evaluate: TemplateEvaluator }
-  | { readonly language: 'JSONata'; readonly evaluate: JsonataEvaluator };
+import { compilePathField } from './asl/payload';
+import { type QueryLanguage, checkExclusive } from './asl/state-fields';
 
 /** What one run of the Map is made of. */
 export interface PreparedMapRun {
@@ -176,9 +158,13 @@ export interface MapRunSettings {
 
 export class DistributedMapConfig {
   private readonly language: QueryLanguage;
-  private readonly items: ItemsSource;
+  /** ItemsPath (JSONPath) or Items (JSONata); absent: the Map's input is the array. */
+  private readonly items?: Evaluate;
+  /** ItemsPath as written, for its errors. */
+  private readonly itemsPath: string;
   private readonly reader?: ItemReaderSpec;
-  private readonly selector?: Selector;
+  /** ItemSelector (or the legacy Parameters), per item. */
+  private readonly selector?: Evaluate;
   private readonly batching?: Batching;
   private readonly maxConcurrency?: NumberField;
   private readonly toleratedPercentage?: NumberField;
@@ -186,8 +172,9 @@ export class DistributedMapConfig {
   readonly executionType: 'STANDARD' | 'EXPRESS';
 
   /**
-   * `mapState` is the Map as written; its QueryLanguage, when absent, is the machine's (definition.ts
-   * writes the inherited JSONata into the copy it plans).
+   * `mapState` is the Map as definition.ts planned it: its QueryLanguage written in when it
+   * inherits JSONata, and its fields of the other query language already refused there
+   * (checkMapQueryLanguage, before the stand-in Task is compiled).
    */
   constructor(
     private readonly stateName: string,
@@ -195,12 +182,12 @@ export class DistributedMapConfig {
   ) {
     const language: QueryLanguage = mapState.QueryLanguage === 'JSONata' ? 'JSONata' : 'JSONPath';
     this.language = language;
-    checkMapQueryLanguage(stateName, mapState, language);
     const at = (field: string) => ({ stateName, field });
     const fields = mapState as Record<string, unknown>;
     const itemsField = language === 'JSONata' ? 'Items' : 'ItemsPath';
+    const items = fields[itemsField];
     if (mapState.ItemReader !== undefined) {
-      if (fields[itemsField] !== undefined) {
+      if (items !== undefined) {
         throw new InvalidAslDefinition(
           `${itemsField} cannot be used with an ItemReader (the items are those of the object read)`,
           at(itemsField),
@@ -208,32 +195,19 @@ export class DistributedMapConfig {
       }
       this.reader = compileItemReader(stateName, mapState.ItemReader, language);
     }
-    this.items =
-      language === 'JSONata'
-        ? {
-            language,
-            evaluate:
-              fields.Items === undefined
-                ? undefined
-                : compileJsonataTemplate(fields.Items, at('Items'), MAP_JSONATA),
-          }
-        : {
-            language,
-            read: compileRequiredPath(
-              typeof mapState.ItemsPath === 'string' ? mapState.ItemsPath : '$',
-              at('ItemsPath'),
-            ),
-          };
-    const selector = mapState.ItemSelector ?? mapState.Parameters;
-    if (selector !== undefined) {
-      const field = mapState.ItemSelector !== undefined ? 'ItemSelector' : 'Parameters';
-      this.selector =
-        language === 'JSONata'
-          ? {
-              language,
-              evaluate: compileJsonataTemplate(selector, at(field), MAP_JSONATA),
-            }
-          : { language, evaluate: compilePayloadTemplate(selector, at(field)) };
+    this.itemsPath = typeof items === 'string' && language === 'JSONPath' ? items : '$';
+    if (items !== undefined) {
+      if (language === 'JSONata') {
+        this.items = payload(items, at('Items'), language);
+      } else {
+        const read = compilePathField(items, at('ItemsPath'));
+        this.items = (env) => read(pathEnv(env));
+      }
+    }
+    checkExclusive(stateName, fields, ['ItemSelector', 'Parameters']);
+    const selectorField = fields.ItemSelector !== undefined ? 'ItemSelector' : 'Parameters';
+    if (fields[selectorField] !== undefined) {
+      this.selector = payload(fields[selectorField], at(selectorField), language);
     }
     if (mapState.ItemBatcher !== undefined) {
       this.batching = compileBatching(
@@ -323,55 +297,31 @@ export class DistributedMapConfig {
     return { children, totalItems: selected.length };
   }
 
-  /** ItemsPath's or Items' array (no ItemReader). */
+  /** ItemsPath's or Items' array (no ItemReader); its errors are the inline Map's (asl/fan-out.ts). */
   private async givenItems(env: MapRunEnv): Promise<unknown[]> {
-    const source = this.items;
-    if (source.language === 'JSONPath') {
-      const items = source.read(pathEnv(env));
-      if (!Array.isArray(items)) {
-        throw statesRuntimeError(
-          `State "${this.stateName}": ItemsPath must select an array, got ${describe(items)}`,
-        );
-      }
-      return items;
-    }
-    if (!source.evaluate) {
-      const items = stateInput(env);
-      if (!Array.isArray(items)) {
-        throw statesRuntimeError(
-          `State "${this.stateName}": the Map state input must be an array when Items is not given, got ${describe(items)}`,
-        );
-      }
-      return items;
-    }
-    const items = await source.evaluate(jsonataEnv(env));
-    if (!Array.isArray(items)) {
+    const jsonata = this.language === 'JSONata';
+    const items = this.items ? await this.items(env) : env.input;
+    if (Array.isArray(items)) return items;
+    if (jsonata && this.items) {
       throw queryEvaluationError(
         `The Items expression must give an array, got ${JSON.stringify(items) ?? 'nothing'}`,
       );
     }
-    return items;
+    throw statesRuntimeError(
+      items === undefined
+        ? `Invalid path '${this.itemsPath}' : No results for path: ItemsPath`
+        : `Map state input at ItemsPath '${this.itemsPath}' must be an array, got ${JSON.stringify(items)}`,
+    );
   }
 
+  /** ItemSelector per item, with `$$.Map.Item` (`$states.context.Map.Item`) set to it. */
   private async selectItems(items: unknown[], env: MapRunEnv): Promise<unknown[]> {
     const selector = this.selector;
     if (!selector) return items;
     const selected = new Array<unknown>(items.length);
-    if (selector.language === 'JSONPath') {
-      // One context object for the whole map; only `Map` changes per item.
-      const itemContext: Record<string, unknown> = { ...env.context };
-      const itemEnv: PathEnv = { ...pathEnv(env), context: itemContext };
-      for (let i = 0; i < items.length; i += 1) {
-        itemContext.Map = { Item: { Index: i, Value: items[i] } };
-        selected[i] = selector.evaluate(itemEnv);
-      }
-      return selected;
-    }
-    const input = stateInput(env);
-    const variables = env.variables ?? NO_VARIABLES;
     for (let i = 0; i < items.length; i += 1) {
       const context = { ...env.context, Map: { Item: { Index: i, Value: items[i] } } };
-      selected[i] = await selector.evaluate({ states: { input, context }, variables });
+      selected[i] = await selector({ ...env, context });
     }
     return selected;
   }

@@ -2,7 +2,7 @@
  * What a DISTRIBUTED Map's own fields read in one run, and how a field is compiled to read it: a
  * MapRunEnv (the Map's effective input, the state's raw input, its context object, the workflow
  * variables in scope at the Map state), seen by a JSONPath field as `$`, `$$` and `$name` (the
- * interpreter's paths and templates, payload-template.ts) and by a JSONata expression as
+ * interpreter's paths and templates, asl/payload.ts) and by a JSONata expression as
  * `$states.input`, `$states.context` and `$name` (asl/jsonata.ts); a payload template (BatchInput,
  * ItemReader Parameters / Arguments) and a number field (a number, its `…Path` twin or an
  * expression, asl/number-fields.ts) compiled into one evaluator over it. Which fields there are
@@ -11,7 +11,7 @@
  * MapRunEnv.
  */
 import { InvalidAslDefinition } from './errors';
-import { type PathEnv, compilePayloadTemplate } from './payload-template';
+import type { PathEnv } from './asl/json-path';
 import {
   type JsonataCompileOptions,
   type JsonataEnv,
@@ -19,15 +19,17 @@ import {
   isJsonataExpression,
 } from './asl/jsonata';
 import { type NumberField, type NumberRule, compileNumberField } from './asl/number-fields';
+import { compileTemplate } from './asl/payload';
 import type { FieldEnv, QueryLanguage } from './asl/state-fields';
 import { VariableScope } from './asl/variables';
 
 /** What the Map's fields read in one run (the runner builds it from the stand-in Task's call). */
 export interface MapRunEnv {
-  /** The Map's effective input: JSONPath's `$` (after InputPath); a JSONata Map's input. */
+  /**
+   * The Map's effective input: JSONPath's `$` (after InputPath); a JSONata Map's raw input
+   * (`$states.input`: it has no Arguments, and a JSONata state no InputPath).
+   */
   readonly input: unknown;
-  /** The state's raw input, `$states.input` of a JSONata Map. @default input */
-  readonly stateInput?: unknown;
   /** The context object as the Map state sees it (`$$`, `$states.context`). */
   readonly context: Record<string, unknown>;
   /** The workflow variables in scope at the Map state (`$name`). @default none */
@@ -35,12 +37,12 @@ export interface MapRunEnv {
 }
 
 /** No variables: what a MapRunEnv without any reads. Never assigned to. */
-export const NO_VARIABLES = new VariableScope();
+const NO_VARIABLES = new VariableScope();
 
 /** `$states` may read the input and the context in a Map's fields, nothing else. */
 export const MAP_JSONATA: JsonataCompileOptions = { statesFields: ['input', 'context'] };
 
-/** A payload (ItemSelector, BatchInput, ItemReader Parameters / Arguments) for one run. */
+/** A field's value in one run: Items(Path), ItemSelector, BatchInput, ItemReader's parameters. */
 export type Evaluate = (env: MapRunEnv) => unknown;
 
 /** What a JSONPath field reads: the effective input, the context object, the variables. */
@@ -48,15 +50,10 @@ export function pathEnv(env: MapRunEnv): PathEnv {
   return { input: env.input, context: env.context, variables: env.variables };
 }
 
-/** `$states.input`: the state's raw input. */
-export function stateInput(env: MapRunEnv): unknown {
-  return 'stateInput' in env ? env.stateInput : env.input;
-}
-
 /** What a JSONata expression reads: `$states.input`, `$states.context`, the variables. */
 export function jsonataEnv(env: MapRunEnv): JsonataEnv {
   return {
-    states: { input: stateInput(env), context: env.context },
+    states: { input: env.input, context: env.context },
     variables: env.variables ?? NO_VARIABLES,
   };
 }
@@ -68,7 +65,7 @@ function fieldEnv(env: MapRunEnv): FieldEnv {
 
 /** A number field's value in this run (MaxConcurrency, ToleratedFailure*, the ItemBatcher limits). */
 export function readNumber(field: NumberField, env: MapRunEnv): Promise<number> {
-  return field(env.input, stateInput(env), fieldEnv(env));
+  return field(env.input, env.input, fieldEnv(env));
 }
 
 /** A payload template (JSONPath) or a JSONata template, as one evaluator. */
@@ -78,7 +75,7 @@ export function payload(
   language: QueryLanguage,
 ): Evaluate {
   if (language === 'JSONPath') {
-    const evaluate = compilePayloadTemplate(template, where);
+    const evaluate = compileTemplate(template, where);
     return (env) => evaluate(pathEnv(env));
   }
   const evaluate = compileJsonataTemplate(template, where, MAP_JSONATA);
@@ -97,19 +94,25 @@ export function numberField(
   rule: NumberRule,
   language: QueryLanguage,
 ): NumberField | undefined {
-  const value = holder[field];
+  checkNumberOrExpression(stateName, field, holder[field], language);
+  return compileNumberField(stateName, holder, field, rule, language);
+}
+
+/**
+ * Refuses at load, with InvalidAslDefinition naming `field`, a JSONata Map's number field given as
+ * a string that is not a `{% %}` expression (asl-validator's JSONata Map schema: a number or an
+ * expression).
+ */
+export function checkNumberOrExpression(
+  stateName: string,
+  field: string,
+  value: unknown,
+  language: QueryLanguage,
+): void {
   if (language === 'JSONata' && typeof value === 'string' && !isJsonataExpression(value)) {
     throw new InvalidAslDefinition(
       `${field} must be a number or a JSONata expression ({% … %}), got ${JSON.stringify(value)}`,
       { stateName, field },
     );
   }
-  return compileNumberField(stateName, holder, field, rule, language);
-}
-
-/** A value as an error message quotes it (at most 80 characters). */
-export function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

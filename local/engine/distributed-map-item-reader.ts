@@ -12,21 +12,21 @@
  * Cost: a read object's text is parsed once (JSONL line by line, without splitting the text) and
  * dropped; only the items are kept.
  */
-import { InvalidAslDefinition, TaskFailure, UnsupportedAslFeature } from './errors';
+import { TaskFailure, UnsupportedAslFeature } from './errors';
 import {
   type Evaluate,
   MAP_JSONATA,
   type MapRunEnv,
-  describe,
+  checkNumberOrExpression,
   jsonataEnv,
   pathEnv,
   payload,
 } from './distributed-map-env';
 import { compileJsonataTemplate, isJsonataExpression, queryEvaluationError } from './asl/jsonata';
 import {
+  NON_NEGATIVE_INTEGER,
   type NumberRule,
   type NumberSource,
-  POSITIVE_INTEGER,
   numberSource,
   refersTo,
   selectedNumber,
@@ -61,8 +61,7 @@ const ITEM_READER_INPUT_TYPES = ['JSON', 'JSONL'] as const;
 const MAX_READER_ITEMS = 100_000_000;
 /** ReaderConfig.MaxItems: 0 reads every item (MaxItemsPath is checked when read). */
 const READER_MAX_ITEMS: NumberRule = {
-  ...POSITIVE_INTEGER,
-  min: 0,
+  ...NON_NEGATIVE_INTEGER,
   max: MAX_READER_ITEMS,
   staticText: `an integer in 1..${MAX_READER_ITEMS}, or 0 for no limit`,
 };
@@ -173,13 +172,8 @@ function readerMaxItemsField(
 ): ReaderMaxItems | undefined {
   const field = 'ItemReader.ReaderConfig.MaxItems';
   const value = readerConfig.MaxItems;
+  checkNumberOrExpression(stateName, field, value, language);
   if (language === 'JSONata' && typeof value === 'string') {
-    if (!isJsonataExpression(value)) {
-      throw new InvalidAslDefinition(
-        `${field} must be a number or a JSONata expression ({% … %}), got ${JSON.stringify(value)}`,
-        { stateName, field },
-      );
-    }
     return { expression: compileJsonataTemplate(value, { stateName, field }, MAP_JSONATA) };
   }
   return numberSource(stateName, readerConfig, 'MaxItems', READER_MAX_ITEMS, field);
@@ -323,6 +317,13 @@ async function readerMaxItems(source: ReaderMaxItems, env: MapRunEnv): Promise<n
 /** States.ItemReaderFailed: the Map could not read its items (catchable, as on AWS). */
 export function itemReaderFailure(stateName: string, reason: string): TaskFailure {
   return new TaskFailure('States.ItemReaderFailed', `State "${stateName}": ${reason}`);
+}
+
+/** A value as an error message quotes it (at most 80 characters). */
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 function kindOf(value: unknown): string {

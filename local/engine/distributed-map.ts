@@ -127,15 +127,16 @@ interface MapRunProgress {
   readonly totalItems: number;
   readonly results: unknown[];
   readonly succeeded: boolean[];
+  /** STANDARD children that started and have not succeeded, by index. */
   readonly stopped: Map<number, StoppedChild>;
-  mapRunArn?: string;
+  mapRunArn: string | undefined;
 }
 
 interface StoppedChild {
   readonly arn: string;
   readonly name: string;
   readonly redriveCount: number;
-  readonly run?: ChildRun;
+  readonly run: ChildRun;
 }
 
 function isMapRunProgress(value: unknown): value is MapRunProgress {
@@ -227,11 +228,9 @@ export class DistributedMapRunner {
       results: new Array<unknown>(children.length),
       succeeded: new Array<boolean>(children.length).fill(false),
       stopped: new Map(),
+      mapRunArn: undefined,
     };
-    const mapRunArn = observer?.started(this.startOf(mapRun, settings));
-    if (mapRunArn !== undefined) mapRun.mapRunArn = mapRunArn;
-    progress?.record(mapRun);
-    return this.runChildren(mapRun, settings, run, observer, undefined);
+    return this.open(mapRun, settings, run, observer, progress, undefined);
   }
 
   /** A redrive: the earlier Map Run's children again, except those that succeeded. */
@@ -243,31 +242,38 @@ export class DistributedMapRunner {
     progress: TaskProgress | undefined,
   ): Promise<unknown[]> {
     const mapRun: MapRunProgress = {
-      kind: 'distributedMap',
-      children: previous.children,
-      totalItems: previous.totalItems,
+      ...previous,
       results: previous.results.slice(),
       succeeded: previous.succeeded.slice(),
       stopped: new Map(),
-      ...(previous.mapRunArn !== undefined ? { mapRunArn: previous.mapRunArn } : {}),
     };
-    let succeededItems = 0;
-    let succeededChildren = 0;
-    mapRun.children.forEach((child, index) => {
-      if (!mapRun.succeeded[index]) return;
-      succeededItems += child.size;
-      succeededChildren += 1;
-    });
-    const start = this.startOf(mapRun, settings);
-    const mapRunArn =
-      previous.mapRunArn === undefined
-        ? observer?.started(start)
-        : observer?.started(start, {
-            mapRunArn: previous.mapRunArn,
-            succeededItems,
-            succeededChildren,
-          });
-    if (mapRunArn !== undefined) mapRun.mapRunArn = mapRunArn;
+    return this.open(mapRun, settings, run, observer, progress, previous);
+  }
+
+  /**
+   * Reports the Map Run started (or, for a redrive of one the observer saw, redriven), records
+   * what it leaves for a later redrive, and runs its children.
+   */
+  private open(
+    mapRun: MapRunProgress,
+    settings: MapRunSettings,
+    run: RunScope,
+    observer: MapRunObserver | undefined,
+    progress: TaskProgress | undefined,
+    previous: MapRunProgress | undefined,
+  ): Promise<unknown[]> {
+    let redriveOf: MapRunRedrive | undefined;
+    if (previous?.mapRunArn !== undefined) {
+      let succeededItems = 0;
+      let succeededChildren = 0;
+      mapRun.children.forEach((child, index) => {
+        if (!mapRun.succeeded[index]) return;
+        succeededItems += child.size;
+        succeededChildren += 1;
+      });
+      redriveOf = { mapRunArn: previous.mapRunArn, succeededItems, succeededChildren };
+    }
+    mapRun.mapRunArn = observer?.started(this.startOf(mapRun, settings), redriveOf);
     progress?.record(mapRun);
     return this.runChildren(mapRun, settings, run, observer, previous);
   }
@@ -374,18 +380,20 @@ export class DistributedMapRunner {
 
       const start = (index: number) => {
         const scope = mapScope.child();
-        // A STANDARD child that stopped before is the same execution, redriven.
-        const earlier = standard ? previous?.stopped.get(index) : undefined;
+        // A STANDARD child that stopped before is the same execution, redriven; an EXPRESS one
+        // starts afresh.
+        const earlier = previous?.stopped.get(index);
         const { arn, name } = earlier ?? arns();
         const redriveCount = earlier ? earlier.redriveCount + 1 : 0;
-        const childRun: ChildRun | undefined = standard
-          ? {
-              progress: {},
-              variables: earlier?.run?.variables ?? new VariableScope(),
-              ...(earlier?.run ? { resume: earlier.run.progress } : {}),
-            }
-          : undefined;
-        mapRun.stopped.set(index, { arn, name, redriveCount, run: childRun });
+        let childRun: ChildRun | undefined;
+        if (standard) {
+          childRun = {
+            progress: {},
+            variables: earlier?.run.variables ?? new VariableScope(),
+            ...(earlier ? { resume: earlier.run.progress } : {}),
+          };
+          mapRun.stopped.set(index, { arn, name, redriveCount, run: childRun });
+        }
         const context = childContext(parentContext, this.stateName, {
           arn,
           name,
@@ -445,16 +453,15 @@ export class DistributedMapRunner {
 }
 
 /**
- * What the Map's own fields read: the stand-in Task's input (the Map's effective input) and, as
- * the interpreter passes them, the state's raw input, its context object and the workflow
- * variables in scope at the Map state.
+ * What the Map's own fields read: the stand-in Task's input (the Map's effective input; a JSONata
+ * Map has no Arguments, so that is its raw input) and, as the interpreter passes them, its
+ * context object and the workflow variables in scope at the Map state.
  */
 function mapRunEnv(input: unknown, run: RunScope): MapRunEnv {
   const state = run.taskState;
   if (!state) return { input, context: run.context };
   return {
     input,
-    stateInput: state.input,
     context: state.context as Record<string, unknown>,
     variables: state.variables,
   };

@@ -12,11 +12,10 @@
  * ExecutionFailed becomes that last event.
  */
 import type { ExecutionRecord } from './execution-store';
+import { MAX_PAYLOAD_BYTES, bytesOverLimit } from './payload-limit';
 
 /** AWS's hard limit of events in one execution's history. */
 export const MAX_HISTORY_EVENTS = 25_000;
-/** AWS truncates a payload in a history event beyond 256 KiB (`<field>Details.truncated`). */
-const MAX_EVENT_PAYLOAD_BYTES = 262_144;
 
 /** One event of an execution's history, as GetExecutionHistory returns it. */
 export interface HistoryEvent {
@@ -133,11 +132,8 @@ function toEvent(event: PendingEvent, id: number): HistoryEvent {
 export function payloadFields(field: string, value: unknown): Record<string, unknown> {
   let text = JSON.stringify(value === undefined ? null : value) ?? 'null';
   let truncated = false;
-  if (
-    text.length > MAX_EVENT_PAYLOAD_BYTES / 3 &&
-    Buffer.byteLength(text) > MAX_EVENT_PAYLOAD_BYTES
-  ) {
-    text = Buffer.from(text).subarray(0, MAX_EVENT_PAYLOAD_BYTES).toString('utf8');
+  if (bytesOverLimit(text) !== undefined) {
+    text = Buffer.from(text).subarray(0, MAX_PAYLOAD_BYTES).toString('utf8');
     truncated = true;
   }
   return { [field]: text, [`${field}Details`]: { truncated } };

@@ -47,6 +47,7 @@ import { type AdapterDependencies, LambdaRegistry, type LocalLambda } from './re
 import {
   NOT_REDRIVABLE,
   RedriveClientTokens,
+  type RedrivePoint,
   type RedriveStatus,
   notRedrivable,
   redriveStatus,
@@ -216,9 +217,7 @@ export class LocalStepFunctions {
 
   /** StartExecution: returns at once; the run starts on the next turn of the event loop. */
   startExecution(request: StartExecutionRequest = {}): ExecutionRecord {
-    if (this.closed) {
-      throw new StepFunctionsApiError('EngineClosed', 'The local runtime is closed');
-    }
+    this.refuseWhenClosed();
     const name = request.name ?? randomUUID();
     checkExecutionName(name);
     const inputText = normalizeInput(request.input);
@@ -285,12 +284,7 @@ export class LocalStepFunctions {
    * holds where it stopped.
    */
   redriveStatus(executionArn: string): RedriveStatus {
-    const record = this.recordOf(executionArn);
-    const kept = this.archive.redrivable(executionArn);
-    return redriveStatus(record, {
-      pointKept: kept !== undefined,
-      historyRoom: kept?.history.room ?? 0,
-    });
+    return this.redrivable(executionArn).status;
   }
 
   /**
@@ -304,9 +298,7 @@ export class LocalStepFunctions {
     executionArn: string,
     request: RedriveExecutionRequest = {},
   ): Promise<{ redriveDate: Date }> {
-    if (this.closed) {
-      throw new StepFunctionsApiError('EngineClosed', 'The local runtime is closed');
-    }
+    this.refuseWhenClosed();
     const record = this.recordOf(executionArn);
     const token = request.clientToken;
     const earlier =
@@ -314,11 +306,16 @@ export class LocalStepFunctions {
     if (earlier) return { redriveDate: earlier };
     // A terminal execution whose status hook is still running: redrive after it ran.
     const finishing = this.runner.get(executionArn);
-    if (finishing && record.status !== 'RUNNING') await finishing.done;
-    const status = this.redriveStatus(executionArn);
-    if (status.status === 'NOT_REDRIVABLE') throw notRedrivable(status.reason);
-    const kept = this.archive.redrivable(executionArn);
-    if (!kept) throw notRedrivable(NOT_REDRIVABLE.notRetained);
+    if (finishing && record.status !== 'RUNNING') {
+      await finishing.done;
+      this.refuseWhenClosed();
+    }
+    const { status, point } = this.redrivable(executionArn);
+    if (status.status === 'NOT_REDRIVABLE' || point === undefined) {
+      throw notRedrivable(
+        status.status === 'NOT_REDRIVABLE' ? status.reason : NOT_REDRIVABLE.notRetained,
+      );
+    }
     const redriveDate = new Date();
     record.status = 'RUNNING';
     delete record.stopDate;
@@ -327,7 +324,7 @@ export class LocalStepFunctions {
     delete record.cause;
     record.redriveCount = (record.redriveCount ?? 0) + 1;
     record.redriveDate = redriveDate;
-    this.runner.redrive(record, kept.point);
+    this.runner.redrive(record, point);
     this.reporter.persist(record);
     if (token !== undefined) this.redriveTokens.used(executionArn, token, redriveDate);
     return { redriveDate };
@@ -382,9 +379,7 @@ export class LocalStepFunctions {
    * (test-state.ts).
    */
   async testState(request: TestStateRequest): Promise<TestStateResult> {
-    if (this.closed) {
-      throw new StepFunctionsApiError('EngineClosed', 'The local runtime is closed');
-    }
+    this.refuseWhenClosed();
     return testState(request, { adapters: this.adapters, stateMachineName: this.stateMachineName });
   }
 
@@ -423,6 +418,23 @@ export class LocalStepFunctions {
       });
       await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
       clearTimeout(timer);
+    }
+  }
+
+  /** Whether the execution can be redriven, and from where (the redrive point, while kept). */
+  private redrivable(executionArn: string): { status: RedriveStatus; point?: RedrivePoint } {
+    const record = this.recordOf(executionArn);
+    const kept = this.archive.redrivable(executionArn);
+    const status = redriveStatus(record, {
+      pointKept: kept !== undefined,
+      historyRoom: kept?.history.room ?? 0,
+    });
+    return kept ? { status, point: kept.point } : { status };
+  }
+
+  private refuseWhenClosed(): void {
+    if (this.closed) {
+      throw new StepFunctionsApiError('EngineClosed', 'The local runtime is closed');
     }
   }
 

@@ -13,9 +13,10 @@
  * runner reads the object through an ObjectReader, s3ObjectReader over the caller's S3Client.
  *
  * Each invocation runs in the CancellationScope the interpreter gives it (asl/task.ts: one per
- * attempt, aborted when TimeoutSeconds / TimeoutSecondsPath passes): a stopped execution, a Distributed Map that cancels its children, or the Task's timeout aborts
- * the handler's signal. A Lambda handler sees it as `context.abortSignal`; DynamoDB calls pass it
- * to the SDK. The Lambda function timeout is enforced as on AWS (lambda-invoke.ts).
+ * attempt, aborted when TimeoutSeconds / TimeoutSecondsPath passes): a stopped execution, a
+ * Distributed Map that cancels its children, or the Task's timeout aborts the handler's signal.
+ * A Lambda handler sees it as `context.abortSignal`; DynamoDB calls pass it to the SDK. The
+ * Lambda function timeout is enforced as on AWS (lambda-invoke.ts).
  *
  * What each integration returns and how it fails follows the Step Functions developer guide
  * ("Invoke an AWS Lambda function with Step Functions", "Call DynamoDB with Step Functions",

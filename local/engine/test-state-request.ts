@@ -10,12 +10,11 @@
  * (InvalidArn); variables that are not a JSON object of variable names (InvalidExecutionInput).
  */
 import type { AslState } from '../stack/synthesized-definition';
-import type { QueryLanguage } from './asl/state-fields';
-import { RESERVED_VARIABLE_NAMES, VARIABLE_NAME } from './asl/variables';
+import { type QueryLanguage, VARIABLE_NAME_RULE, isVariableName } from './asl/state-fields';
 import { StepFunctionsApiError } from './errors';
 
 /** The name a lone state runs under (`$$.State.Name`), as AWS's recorded answers show it. */
-export const SINGLE_STATE_NAME = 'StateName';
+const SINGLE_STATE_NAME = 'StateName';
 
 /** The state under test: its name, its ASL, the language it inherits, its machine's states. */
 export interface Target {
@@ -135,10 +134,8 @@ export function parseVariables(text: string | undefined): Record<string, unknown
   }
   if (!isObject(parsed)) throw invalid('they must be a JSON object of variables by name');
   for (const name of Object.keys(parsed)) {
-    if (!VARIABLE_NAME.test(name) || RESERVED_VARIABLE_NAMES.has(name)) {
-      throw invalid(
-        `${JSON.stringify(name)} is not a variable name (a letter or _, then letters, digits or _; "states" is reserved)`,
-      );
+    if (!isVariableName(name)) {
+      throw invalid(`${JSON.stringify(name)} is not a variable name (${VARIABLE_NAME_RULE})`);
     }
   }
   return parsed;

@@ -13,11 +13,12 @@
  * first Retrier whose ErrorEquals names the error (and whose MaxAttempts is not 0) makes the
  * status RETRIABLE; else the first matching Catcher makes it CAUGHT_ERROR, its output computed by
  * the interpreter's own Catch (a second stub machine whose Task rethrows the error); else FAILED
- * (afterFailure). A Wait state does not wait: its Seconds / Timestamp (or their paths) are
- * evaluated, then the state runs as a Wait of 0 seconds. A test runs at most five minutes (AWS's
- * limit), then fails with States.Timeout. Refused here (InvalidDefinition): Map and Parallel
- * states, which AWS tests only with a mock, a Next that names no state of the machine, and a
- * state that does not load (AWS's "not valid ASL", or a feature the local runtime cannot run).
+ * (afterFailure). A Wait state does not wait: the run's `skipWaits` (asl/run-context.ts) lets it
+ * evaluate its Seconds / Timestamp (or their paths), then go on at once. A test runs at most five
+ * minutes (AWS's limit), then fails with States.Timeout, which is neither retried nor caught.
+ * Refused here (InvalidDefinition): Map and Parallel states, which AWS tests only with a mock, a
+ * Next that names no state of the machine, and a state that does not load (AWS's "not valid
+ * ASL", or a feature the local runtime cannot run).
  */
 import { randomUUID } from 'node:crypto';
 import type { AslDefinition, AslState } from '../stack/synthesized-definition';
@@ -26,19 +27,11 @@ import { loadDefinition } from './compiled-machine';
 import { compileRetriers, errorMatches, failureView, findCatcher } from './asl/error-handling';
 import { Machine, type MachineDocument } from './asl/machine';
 import type { ContextBase, InterpreterEvent, RunContext } from './asl/run-context';
-import { compileSimpleState } from './asl/simple-states';
-import {
-  type FieldEnv,
-  type InspectionStage,
-  type QueryLanguage,
-  compileStateFields,
-  effectiveInput,
-  stateLanguage,
-} from './asl/state-fields';
+import type { InspectionStage, QueryLanguage } from './asl/state-fields';
 import { VariableScope } from './asl/variables';
-import { InvalidAslDefinition, UnsupportedAslFeature } from './errors';
+import { InvalidAslDefinition, TaskFailure, UnsupportedAslFeature } from './errors';
 import { longTimeout } from './long-timeout';
-import { type AdapterDependencies, createTaskHandler } from './resources';
+import { createTaskHandler } from './resources';
 import type {
   InspectionErrorDetails,
   TestExecutionStatus,
@@ -47,7 +40,7 @@ import type {
 import { type Target, invalidDefinition, isObject } from './test-state-request';
 
 /** "The TestState API can run for up to five minutes." */
-export const TEST_STATE_TIMEOUT_MS = 5 * 60 * 1000;
+const TEST_STATE_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** The Resource of the stand-in Task that rethrows the tested state's error to its Catchers. */
 const RETHROW_RESOURCE = 'arn:aws:states:::local-engine:testState.rethrow';
@@ -61,12 +54,12 @@ export interface PreparedTest {
   readonly original: AslState;
   /** The state with each transition renamed to its stub. */
   readonly state: AslState;
-  readonly language: QueryLanguage;
   /** The machine's QueryLanguage (the stubs inherit it). */
   readonly inherited: QueryLanguage;
   /** Stub name → the state it stands for. */
   readonly stubs: ReadonlyMap<string, string>;
-  readonly adapters: AdapterDependencies;
+  /** The engine's Task adapters and the test's time limit. */
+  readonly deps: TestStateDependencies;
 }
 
 /**
@@ -89,13 +82,11 @@ export function prepare(target: Target, deps: TestStateDependencies): PreparedTe
       }
     }
   }
-  let language: QueryLanguage;
   try {
     loadDefinition(stubMachine(name, state, stubs, inherited), {
       dynamoDbClientConfigured: deps.adapters.dynamoDbClient !== undefined,
       validate: true,
     });
-    language = stateLanguage(name, state, inherited);
   } catch (error) {
     if (error instanceof UnsupportedAslFeature) {
       throw invalidDefinition(`Not supported by the local runtime: ${error.message}`);
@@ -104,7 +95,7 @@ export function prepare(target: Target, deps: TestStateDependencies): PreparedTe
     const thrown = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     throw invalidDefinition(`The local engine could not load the state (${thrown})`);
   }
-  return { name, original, state, language, inherited, stubs, adapters: deps.adapters };
+  return { name, original, state, inherited, stubs, deps };
 }
 
 /** A copy of the state whose every transition (Next, Default, Choices, Catch) names a stub. */
@@ -179,7 +170,6 @@ export function contextBase(
 /** What a run of the tested state gave: the answer's status, output and error, and its stages. */
 export interface Outcome {
   readonly status: TestExecutionStatus;
-  readonly failed: boolean;
   /** Boxed: a state's output may be any JSON value, null included. */
   readonly output?: { readonly value: unknown };
   readonly error?: unknown;
@@ -196,41 +186,31 @@ export async function runOnce(
   input: unknown,
   initial: Record<string, unknown>,
   context: ContextBase,
-  deps: TestStateDependencies,
 ): Promise<Outcome> {
   const state: Record<string, unknown> = structuredClone(test.state);
   delete state.Retry;
   delete state.Catch;
-  const variables = new VariableScope();
-  variables.assign(initial);
-  if (state.Type === 'Wait' && (await waitEvaluates(test, input, variables, context))) {
-    for (const field of ['Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath']) {
-      delete state[field];
-    }
-    state.Seconds = 0;
-  }
-  const serve =
-    state.Type === 'Task' ? createTaskHandler(test.name, test.state, test.adapters) : undefined;
+  const variables = scopeWith(initial);
   const stages = new Map<InspectionStage, unknown>();
-  const run = await runMachine(test, state as AslState, input, variables, context, deps, {
-    task: (taskInput, scope) => {
-      if (!serve) throw new Error(`No Task to serve in state "${test.name}"`);
-      return serve(taskInput, { executionArn: executionId(context), context, cancellation: scope });
-    },
-    inspect: (stage, value) => stages.set(stage as InspectionStage, value),
+  const run = await runMachine(test, state as AslState, input, variables, context, {
+    // Called for a Task state only, and once: the state runs without its Retry.
+    task: (taskInput, scope) =>
+      createTaskHandler(
+        test.name,
+        test.state,
+        test.deps.adapters,
+      )(taskInput, {
+        executionArn: String(context.Execution.Id),
+        context,
+        cancellation: scope,
+      }),
+    inspect: (stage, value) => stages.set(stage, value),
   });
   if ('error' in run) {
-    return {
-      status: 'FAILED',
-      failed: true,
-      error: run.error,
-      variables: variables.visible(),
-      stages,
-    };
+    return { status: 'FAILED', error: run.error, variables: variables.visible(), stages };
   }
   return {
     status: 'SUCCEEDED',
-    failed: false,
     output: { value: run.output },
     nextState: run.entered === undefined ? undefined : test.stubs.get(run.entered),
     variables: variables.visible(),
@@ -252,7 +232,7 @@ export async function afterFailure(
 ): Promise<Outcome> {
   const error = failed.error;
   const view = failureView(error);
-  if (view.retryable && !timedOut(error)) {
+  if (view.retryable) {
     const retriers = compileRetriers(test.original.Retry, 1);
     const index = retriers.findIndex((r) => errorMatches(r.errorEquals, view.name));
     if (index >= 0 && retriers[index].maxAttempts > 0) {
@@ -268,12 +248,10 @@ export async function afterFailure(
   const catchers = Array.isArray(test.state.Catch)
     ? (test.state.Catch as { ErrorEquals?: string[] }[])
     : [];
-  const index = timedOut(error)
-    ? -1
-    : findCatcher(
-        catchers.map((c) => ({ errorEquals: c.ErrorEquals ?? [] })),
-        error,
-      );
+  const index = findCatcher(
+    catchers.map((c) => ({ errorEquals: c.ErrorEquals ?? [] })),
+    error,
+  );
   if (index < 0) return failed;
   // The stand-in Task has the state's Catch and fails with its error: the interpreter's Catch
   // then gives the Catcher's output and Assign, and enters the stub of the Catcher's Next.
@@ -284,25 +262,15 @@ export async function afterFailure(
     End: true,
   };
   if (test.state.QueryLanguage !== undefined) standIn.QueryLanguage = test.state.QueryLanguage;
-  const variables = new VariableScope();
-  variables.assign(initial);
-  const caught = await runMachine(
-    test,
-    standIn as AslState,
-    input,
-    variables,
-    context,
-    {},
-    {
-      task: async () => {
-        throw error;
-      },
+  const variables = scopeWith(initial);
+  const caught = await runMachine(test, standIn as AslState, input, variables, context, {
+    task: async () => {
+      throw error;
     },
-  );
+  });
   if ('error' in caught) return { ...failed, error: caught.error };
   return {
     status: 'CAUGHT_ERROR',
-    failed: true,
     error,
     output: { value: caught.output },
     nextState: caught.entered === undefined ? undefined : test.stubs.get(caught.entered),
@@ -312,38 +280,10 @@ export async function afterFailure(
   };
 }
 
-/** A Wait state's time evaluates (so the run may replace it with 0 seconds). */
-async function waitEvaluates(
-  test: PreparedTest,
-  input: unknown,
-  variables: VariableScope,
-  context: ContextBase,
-): Promise<boolean> {
-  try {
-    const simple = compileSimpleState(test.name, test.state, test.language);
-    if (simple.type !== 'Wait') return false;
-    const fields = compileStateFields(test.name, test.state, test.language, {
-      parameters: false,
-    });
-    const env: FieldEnv = {
-      context: { ...context, State: { Name: test.name, EnteredTime: '', RetryCount: 0 } },
-      variables,
-    };
-    await simple.waitMs(input, effectiveInput(fields, input, env), env);
-    return true;
-  } catch {
-    // The run meets the same error before it would wait, and reports it as executions do.
-    return false;
-  }
-}
-
-/** A failure raised by the test's own time limit. */
-class TestTimedOut extends Error {
-  override readonly name = 'States.Timeout';
-}
-
-function timedOut(error: unknown): boolean {
-  return error instanceof TestTimedOut;
+function scopeWith(initial: Record<string, unknown>): VariableScope {
+  const variables = new VariableScope();
+  variables.assign(initial);
+  return variables;
 }
 
 /**
@@ -357,19 +297,17 @@ async function runMachine(
   input: unknown,
   variables: VariableScope,
   context: ContextBase,
-  limits: { readonly timeoutMs?: number },
   hooks: {
     readonly task: (input: unknown, scope: CancellationScope) => Promise<unknown>;
-    readonly inspect?: (stage: string, value: unknown) => void;
+    readonly inspect?: (stage: InspectionStage, value: unknown) => void;
   },
 ): Promise<{ output: unknown; entered?: string } | { error: unknown }> {
   const machine = new Machine(
     stubMachine(test.name, state, test.stubs, test.inherited) as unknown as MachineDocument,
-    { retryIntervalScale: 0 },
   );
   const scope = new CancellationScope();
   let entered: string | undefined;
-  const inspect = hooks.inspect;
+  const { inspect } = hooks;
   const run: RunContext = {
     context,
     variables,
@@ -382,20 +320,27 @@ async function runMachine(
         return undefined;
       },
     },
-    ...(inspect
-      ? {
-          inspect: (stage: string, value: unknown) => {
-            if (entered === test.name) inspect(stage, value);
-          },
-        }
-      : {}),
+    // Only the tested state's stages (a stub's InputPath stage is not the test's).
+    inspect:
+      inspect &&
+      ((stage, value) => {
+        if (entered === test.name) inspect(stage, value);
+      }),
+    skipWaits: true,
   };
-  const limitMs = limits.timeoutMs ?? TEST_STATE_TIMEOUT_MS;
+  const limitMs = test.deps.timeoutMs ?? TEST_STATE_TIMEOUT_MS;
   let timer: { cancel(): void } | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = longTimeout(limitMs, () => {
       scope.abort('States.Timeout');
-      reject(new TestTimedOut(`The test ran longer than TestState's ${limitMs / 1000} seconds`));
+      // AWS's limit on the test itself: neither retried nor caught.
+      reject(
+        new TaskFailure(
+          'States.Timeout',
+          `The test ran longer than TestState's ${limitMs / 1000} seconds`,
+          { retryable: false, catchable: false },
+        ),
+      );
     });
   });
   const running = machine.run(input, run);
@@ -408,8 +353,4 @@ async function runMachine(
     // A handler that outlives the limit is nobody's concern (no unhandled rejection).
     running.catch(() => undefined);
   }
-}
-
-function executionId(context: ContextBase): string {
-  return String(context.Execution.Id);
 }

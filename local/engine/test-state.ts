@@ -128,8 +128,9 @@ export async function testState(
   const test = prepare(target, deps);
 
   const context = contextBase(deps, input, roleArn);
-  const first = await runOnce(test, input, variables, context, deps);
-  const outcome = first.failed ? await afterFailure(test, first, input, variables, context) : first;
+  const first = await runOnce(test, input, variables, context);
+  const outcome =
+    first.status === 'FAILED' ? await afterFailure(test, first, input, variables, context) : first;
 
   const failure = outcome.error === undefined ? undefined : errorOutput(outcome.error);
   const result: Mutable<TestStateResult> = { status: outcome.status };
@@ -137,7 +138,7 @@ export async function testState(
   if (failure && failure.hasError !== false) result.error = failure.Error;
   if (failure?.Cause !== undefined) result.cause = failure.Cause;
   if (outcome.nextState !== undefined) result.nextState = outcome.nextState;
-  if (level !== 'INFO') result.inspectionData = inspectionData(test, input, first, outcome);
+  if (level !== 'INFO') result.inspectionData = inspectionData(test, input, outcome);
   return result;
 }
 
@@ -158,14 +159,9 @@ const STAGES: readonly InspectionStage[] = [
   'afterResultPath',
 ];
 
-function inspectionData(
-  test: PreparedTest,
-  input: unknown,
-  first: Outcome,
-  outcome: Outcome,
-): InspectionData {
+function inspectionData(test: PreparedTest, input: unknown, outcome: Outcome): InspectionData {
   const data: Mutable<InspectionData> = { input: json(input) };
-  const stages = new Map(first.stages);
+  const stages = new Map(outcome.stages);
   if (test.original.Type === 'Pass') {
     // AWS reports a Pass state's Result as its result, not the input it ignores; without Result
     // the Parameters stage is its result.

@@ -15,7 +15,7 @@ import {
   type HistoryEvent,
   RedriveExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { STATE } from '../../lambdas/contracts';
+import { ERROR, STATE } from '../../lambdas/contracts';
 import { fields, hint, type Io, json, paragraph } from '../../cli/io';
 import {
   describeExecution,
@@ -52,6 +52,8 @@ export interface RedriveReport {
   stoppedIn?: string;
   /** Whether a redrive helps (stopped before the lock was taken) or a new run is the recovery. */
   advice: 'redrive' | 'new-run';
+  /** With advice new-run: why a new run is the recovery (docs/runbook.md#redrive-or-a-new-run). */
+  reason?: string;
   redriven: boolean;
   redriveDate?: string;
   /** With --wait: how the redriven execution ended. */
@@ -81,7 +83,8 @@ export async function stoppedIn(target: Target, executionArn: string): Promise<s
   return undefined;
 }
 
-function isStateEntered(event: HistoryEvent): boolean {
+/** A `…StateEntered` event (Task, Pass, Map, Choice…). */
+export function isStateEntered(event: HistoryEvent): boolean {
   return typeof event.type === 'string' && event.type.endsWith('StateEntered');
 }
 
@@ -107,7 +110,10 @@ export async function redriveExecution(
     advice: state === undefined || state === STATE.StartRun ? 'redrive' : 'new-run',
     redriven: false,
   };
-  if (unsuccessful && report.advice === 'new-run' && options.force !== true) return report;
+  if (unsuccessful && report.advice === 'new-run') {
+    report.reason = newRunReason(report.status, state as string);
+    if (options.force !== true) return report;
+  }
   // RUNNING and SUCCEEDED executions are refused by the service (ExecutionNotRedrivable).
   const answer = await target.sfn.send(new RedriveExecutionCommand({ executionArn }));
   report.redriven = true;
@@ -164,14 +170,18 @@ export async function redriveCommand(
   return final.status === 'SUCCEEDED' ? 0 : 1;
 }
 
+/** Why an execution that stopped after StartRun is not redriven (txc and the console show it). */
+function newRunReason(status: string, state: string): string {
+  return (
+    `It is ${status}; it stopped in ${state}, after ${STATE.StartRun} took the run lock. ` +
+    `When it ended, the lock was released and the run recorded, so a redrive would finish that step and then fail with ${ERROR.LockLost} at the next ${STATE.FetchPage} (or, in a Fail state, fail again at once). ` +
+    'Start a new run instead: it takes the lock and goes on with everything still PENDING (docs/runbook.md#redrive-or-a-new-run).'
+  );
+}
+
 function renderAdvice(report: RedriveReport, name: string, deps: RedriveDeps): string {
   return (
-    paragraph(
-      `${name} is ${report.status}; it stopped in ${report.stoppedIn}, after StartRun took the run lock. ` +
-        'When it ended, the lock was released and the run recorded, so a redrive would finish that step and then fail with LockLost at the next FetchPage (or, in a Fail state, fail again at once). ' +
-        'Start a new run instead: it takes the lock and goes on with everything still PENDING (docs/runbook.md#redrive-or-a-new-run). Nothing was redriven.',
-      deps.width,
-    ) +
+    paragraph(`${name}: ${report.reason} Nothing was redriven.`, deps.width) +
     hint('a new run', deps.txc(['start', '--wait']), deps.width) +
     hint('redrive anyway', deps.txc(['redrive', name, '--force']), deps.width)
   );

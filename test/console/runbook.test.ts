@@ -5,16 +5,19 @@
 // the console with its required reason; a new run that confirms them. Screenshots of the views
 // go to docs/console/ (docs/console.md shows them).
 import type { Browser, Page } from 'playwright-core';
+import { STATE } from '../../lambdas/contracts';
 import type {
   BacklogAnswer,
   ExecutionDetail,
+  ExecutionsAnswer,
   FailedAnswer,
   SessionAnswer,
 } from '../../local/console/contract';
-import { CONSOLE_TOKEN_HEADER } from '../../local/console/contract';
+import { CONSOLE_API_PATH, CONSOLE_TOKEN_HEADER } from '../../local/console/contract';
 import { type Served, txc } from '../ops/local-serve';
 import {
   attr,
+  consoleApi,
   goTo,
   openConsole,
   openExecution,
@@ -75,11 +78,7 @@ afterEach(() => {
   expect(pageErrors).toEqual([]);
 });
 
-async function api<T>(path: string): Promise<T> {
-  const answer = await fetch(`${consoleUrl}/api${path}`);
-  expect(answer.status).toBe(200);
-  return (await answer.json()) as T;
-}
+const api = <T>(path: string): Promise<T> => consoleApi<T>(consoleUrl, path);
 
 /** Waits until the backlog view's pending total is the API's (nothing runs meanwhile). */
 async function backlogShows(): Promise<void> {
@@ -105,10 +104,10 @@ describe('the operator console, the runbook in a browser', () => {
 
     await openExecution(page, name, 'SUCCEEDED');
     // The graph: exactly the states the execution entered are marked visited.
-    await stateHasClass(page, 'RunSucceeded', 'state-visited');
+    await stateHasClass(page, STATE.Succeeded, 'state-visited');
     const detail = await api<ExecutionDetail>(`/executions/${name}`);
     expect(detail.visited).toEqual(
-      expect.arrayContaining(['StartRun', 'FetchPage', 'ConfirmPage', 'RunSucceeded']),
+      expect.arrayContaining([STATE.StartRun, STATE.FetchPage, STATE.ConfirmPage, STATE.Succeeded]),
     );
     const graphStates = await page
       .getByTestId('state-graph')
@@ -172,9 +171,9 @@ describe('the operator console, the runbook in a browser', () => {
     );
     await textOf(failedMapRun.getByTestId('map-run-executions-text'), /\(0 succeeded, [1-9]/);
     // Where it failed is marked on the graph: the Map state visited, the Fail state failed.
-    await stateHasClass(page, 'RunFailed', 'state-failed');
-    expect(await stateClasses(page, 'ConfirmPage')).toContain('state-visited');
-    expect(await stateClasses(page, 'RunSucceeded')).not.toContain('state-visited');
+    await stateHasClass(page, STATE.Failed, 'state-failed');
+    expect(await stateClasses(page, STATE.ConfirmPage)).toContain('state-visited');
+    expect(await stateClasses(page, STATE.Succeeded)).not.toContain('state-visited');
     await screenshot(page, 'execution-failed-map-run', {
       until: [page.getByTestId('run-record'), page.getByTestId('map-runs')],
     });
@@ -229,15 +228,20 @@ describe('the operator console, the runbook in a browser', () => {
     // The server refuses it too (the same request the app would send, with the token).
     const session = await api<SessionAnswer>('/session');
     const refused = await page.evaluate(
-      async ({ header, token, id }) => {
-        const answer = await fetch('/console/api/requeue', {
+      async ({ url, header, token, id }) => {
+        const answer = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', [header]: token },
           body: JSON.stringify({ ids: [id], reason: '  ' }),
         });
         return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
       },
-      { header: CONSOLE_TOKEN_HEADER, token: session.token, id: ids[0] },
+      {
+        url: `${CONSOLE_API_PATH}/requeue`,
+        header: CONSOLE_TOKEN_HEADER,
+        token: session.token,
+        id: ids[0],
+      },
     );
     expect(refused).toMatchObject({ status: 400, body: { field: 'reason' } });
     expect((await api<FailedAnswer>('/failed')).items).toHaveLength(ids.length);
@@ -261,11 +265,11 @@ describe('the operator console, the runbook in a browser', () => {
     await page.getByTestId('start-result-link').click();
     await page.getByTestId('execution-detail').waitFor();
     await page.locator(`[data-testid="map-run"]${attr('data-status', 'RUNNING')}`).waitFor();
-    await stateHasClass(page, 'ConfirmPage', 'state-current');
-    expect(await stateClasses(page, 'StartRun')).toContain('state-visited');
+    await stateHasClass(page, STATE.ConfirmPage, 'state-current');
+    expect(await stateClasses(page, STATE.StartRun)).toContain('state-visited');
     await textOf(page.getByTestId('detail-status'), 'SUCCEEDED');
-    await stateHasClass(page, 'RunSucceeded', 'state-visited');
-    expect(await stateClasses(page, 'ConfirmPage')).not.toContain('state-current');
+    await stateHasClass(page, STATE.Succeeded, 'state-visited');
+    expect(await stateClasses(page, STATE.ConfirmPage)).not.toContain('state-current');
     expect(await runTotals(page)).toMatchObject({ confirmed: ids.length, failed: 0 });
     await textOf(
       page.getByTestId('map-run-items-text'),
@@ -289,6 +293,15 @@ describe('the operator console, the runbook in a browser', () => {
     await rowStatus(page, 'wrong-credentials', 'FAILED');
     expect(await names()).toEqual(['wrong-credentials']);
     await page.getByTestId('status-filter').selectOption('');
+    // Every status the filter offers is one the server lists by (it refuses any other: 400).
+    const offered = await page
+      .getByTestId('status-filter')
+      .locator('option')
+      .evaluateAll((options) => options.map((o) => o.getAttribute('value') ?? ''));
+    expect(offered).toEqual(['', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+    for (const status of offered.filter((s) => s !== '')) {
+      await api<ExecutionsAnswer>(`/executions?status=${status}`);
+    }
 
     // Each is CONFIRMED, with the requeue's reason kept.
     await goTo(page, 'backlog');

@@ -7,6 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
+import {
+  LOCAL_TARGET_PATH,
+  type LocalTargetDescription,
+} from '../../local/aws/local-endpoint-contract';
 import { serve, type Served, txc } from '../ops/local-serve';
 import {
   connectionIs,
@@ -40,8 +44,8 @@ afterAll(async () => {
 
 /** The schedule's state as the endpoint describes it (what `txc --local` reads). */
 async function targetScheduleState(): Promise<string | undefined> {
-  const answer = await fetch(`${served.info.stepFunctionsEndpoint}/txconfirm/target`);
-  return ((await answer.json()) as { schedule: { state: string } | null }).schedule?.state;
+  const answer = await fetch(`${served.info.stepFunctionsEndpoint}${LOCAL_TARGET_PATH}`);
+  return ((await answer.json()) as LocalTargetDescription).schedule?.state;
 }
 
 /** `txc schedule show --json`'s state. */

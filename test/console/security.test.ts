@@ -15,11 +15,13 @@ import {
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser, Page } from 'playwright-core';
 import type { ExecutionsAnswer, SessionAnswer } from '../../local/console/contract';
-import { CONSOLE_TOKEN_HEADER } from '../../local/console/contract';
+import { CONSOLE_API_PATH, CONSOLE_TOKEN_HEADER } from '../../local/console/contract';
 import { type BrowserPage, newPage } from '../support/browser';
+import { until } from '../support/poll';
 import type { Served } from '../ops/local-serve';
 import {
   attr,
+  consoleApi,
   goTo,
   openConsole,
   openExecution,
@@ -77,11 +79,7 @@ async function open(hash?: string): Promise<BrowserPage> {
   return page;
 }
 
-async function api<T>(path: string): Promise<T> {
-  const answer = await fetch(`${consoleUrl}/api${path}`);
-  expect(answer.status).toBe(200);
-  return (await answer.json()) as T;
-}
+const api = <T>(path: string): Promise<T> => consoleApi<T>(consoleUrl, path);
 
 async function executionNames(): Promise<string[]> {
   return (await api<ExecutionsAnswer>('/executions?limit=200')).executions.map((e) => e.name);
@@ -99,39 +97,18 @@ async function expectNothingRan(page: Page, cspViolations: string[]): Promise<vo
   expect(cspViolations).toEqual([]);
 }
 
-/** A POST to the console API from Node, with exactly these headers (an Origin of its own). */
-function postFromNode(
+/** A POST to the console API from Node, with these headers (Node's fetch sends an Origin as given). */
+async function postFromNode(
   path: string,
   headers: Record<string, string>,
   body: unknown,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const url = new URL(`${consoleUrl}/api${path}`);
-  const text = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': String(Buffer.byteLength(text)),
-          ...headers,
-        },
-      },
-      (response) => {
-        let answer = '';
-        response.on('data', (d: Buffer) => (answer += d.toString()));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            body: JSON.parse(answer) as Record<string, unknown>,
-          }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(text);
+  const answer = await fetch(new URL(`${CONSOLE_API_PATH}${path}`, consoleUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
   });
+  return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
 }
 
 describe('the operator console in a browser: escaping, the token, the keyboard', () => {
@@ -193,11 +170,10 @@ describe('the operator console in a browser: escaping, the token, the keyboard',
       }),
     );
     for (const executionArn of [refused.executionArn, stopped.executionArn]) {
-      for (;;) {
-        const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-        if (d.status !== 'RUNNING') break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until(
+        () => sfn.send(new DescribeExecutionCommand({ executionArn })),
+        (d) => d.status !== 'RUNNING',
+      );
     }
 
     const { page } = await open();
@@ -254,13 +230,24 @@ describe('the operator console in a browser: escaping, the token, the keyboard',
     expect(error).toContain('<img src=x onerror=');
     await expectNothingRan(page, csp);
 
-    // An execution name with markup typed into the form: refused, the error quoting it as text.
+    // An execution name with markup typed into the form: refused, the error quoting it as text
+    // next to the name field (which is marked invalid), and nothing started.
     await goTo(page, 'executions');
+    const before = await executionNames();
     await page.getByTestId('start-name').fill(IMG);
     await page.getByTestId('start-submit').click();
     await textOf(page.getByTestId('start-error-name'), '<img');
+    expect(await page.getByTestId('start-name').getAttribute('aria-invalid')).toBe('true');
+    // Markup as a transaction id: the workflow's schema refuses it (transactionIds[0]), the
+    // error shown next to the ids field, the name's error gone.
+    await page.getByTestId('start-name').fill('');
+    await page.getByTestId('start-ids').fill(SCRIPT);
+    await page.getByTestId('start-submit').click();
+    expect(await textOf(page.getByTestId('start-error-ids'), SCRIPT)).toContain('transactionIds');
+    expect(await page.getByTestId('start-error-name').count()).toBe(0);
+    expect(await page.getByTestId('start-name').getAttribute('aria-invalid')).toBeNull();
     await expectNothingRan(page, csp);
-    expect(await executionNames()).toEqual(expect.arrayContaining(['xss-input', 'xss-stopped']));
+    expect(await executionNames()).toEqual(before);
   });
 
   it('refuses a state-changing request without the token (403), or from another origin, even a plain HTML form', async () => {
@@ -268,8 +255,8 @@ describe('the operator console in a browser: escaping, the token, the keyboard',
     const session = await api<SessionAnswer>('/session');
     const post = (name: string, headers: Record<string, string>) =>
       page.evaluate(
-        async ({ name, headers }) => {
-          const answer = await fetch('/console/api/executions', {
+        async ({ api, name, headers }) => {
+          const answer = await fetch(`${api}/executions`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', ...headers },
             body: JSON.stringify({ dryRun: true, name }),
@@ -279,7 +266,7 @@ describe('the operator console in a browser: escaping, the token, the keyboard',
             body: (await answer.json()) as Record<string, unknown>,
           };
         },
-        { name, headers },
+        { api: CONSOLE_API_PATH, name, headers },
       );
 
     // From the console's own page: without the token, refused; a wrong one, refused; with it, done.
@@ -316,7 +303,7 @@ describe('the operator console in a browser: escaping, the token, the keyboard',
     }
 
     // Another local web page (its own port: another origin) that tries to drive the console.
-    const apiUrl = `${consoleUrl}/api`;
+    const apiUrl = new URL(CONSOLE_API_PATH, consoleUrl).href;
     const formField = `{"dryRun":true,"name":"from-form","pad":"`;
     const evilHtml = `<!doctype html><title>another page</title>
       <form method="POST" action="${apiUrl}/executions" enctype="text/plain">

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
+import { CONSOLE_API_PATH } from '../../local/console/contract';
 import { type BrowserPage, launchBrowser, newPage } from '../support/browser';
 import { ROOT, serve, type Served } from '../ops/local-serve';
 
@@ -48,6 +49,13 @@ export async function openConsole(
   await opened.page.goto(`${consoleUrl}${hash}`);
   await connectionIs(opened.page, 'connected');
   return opened;
+}
+
+/** `GET <CONSOLE_API_PATH><path>` from Node (what the app reads), expected to answer 200. */
+export async function consoleApi<T>(consoleUrl: string, path: string): Promise<T> {
+  const answer = await fetch(new URL(`${CONSOLE_API_PATH}${path}`, consoleUrl));
+  expect(answer.status).toBe(200);
+  return (await answer.json()) as T;
 }
 
 /** Waits until the header's connection indicator is in `state`. */

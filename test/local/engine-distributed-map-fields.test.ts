@@ -8,21 +8,17 @@
 // "Distributed Map state fields" and "Setting failure thresholds for Distributed Map states in
 // Step Functions"; "ItemBatcher (Map)" (input-output-itembatcher.html); "ItemReader (Map)"
 // (input-output-itemreader.html).
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type S3Endpoint, startS3Endpoint } from '../../local/aws/s3-endpoint';
-import {
-  InvalidAslDefinition,
-  type LocalStepFunctionsOptions,
-  UnsupportedAslFeature,
-} from '../../local/engine';
+import { InvalidAslDefinition, UnsupportedAslFeature } from '../../local/engine';
 import {
   closeAll,
   distributedMap,
   engineFor,
   items,
   lambda,
+  loadError,
   namedError,
   run,
+  s3Bucket,
 } from './engine-support';
 
 afterEach(closeAll);
@@ -42,19 +38,6 @@ const failing = (ids: string[]) =>
 /** A Fan that goes on to `Done` (a Pass), with `extra` fields (Catch, ...). */
 const mapThenDone = (fields: Record<string, unknown>) =>
   distributedMap('work', { ...fields, Next: 'Done' }, { Done: { Type: 'Pass', End: true } });
-
-/** What loading `definition` throws (undefined: it loads). */
-function loadError(
-  definition: Record<string, unknown>,
-  options: Omit<LocalStepFunctionsOptions, 'definition'> = {},
-): unknown {
-  try {
-    engineFor(definition, { lambdas: [lambda('work', async () => null)], ...options });
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 const noValidator = { validateDefinition: false } as const;
 
@@ -533,17 +516,7 @@ describe('ItemBatcher', () => {
 
 describe('ItemReader ReaderConfig.MaxItems(Path)', () => {
   const BUCKET = 'b';
-  let endpoint: S3Endpoint;
-  let s3: S3Client;
-
-  beforeAll(async () => {
-    endpoint = await startS3Endpoint({ buckets: [BUCKET] });
-    s3 = endpoint.client;
-    await s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: 'five.json', Body: JSON.stringify(items(5)) }),
-    );
-  });
-  afterAll(() => endpoint.stop());
+  const bucket = s3Bucket(BUCKET, { 'five.json': JSON.stringify(items(5)) });
 
   const readerMap = (config: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     distributedMap('work', {
@@ -570,7 +543,7 @@ describe('ItemReader ReaderConfig.MaxItems(Path)', () => {
       },
     );
     (definition.States as Record<string, unknown>).Done = { Type: 'Pass', End: true };
-    const engine = engineFor(definition, { lambdas: [echo], s3Client: s3 });
+    const engine = engineFor(definition, { lambdas: [echo], s3Client: bucket.client });
 
     const record = await run(engine, { max: -1 });
 
@@ -584,7 +557,7 @@ describe('ItemReader ReaderConfig.MaxItems(Path)', () => {
   it('fails the Map with States.ItemReaderFailed when MaxItemsPath selects a string', async () => {
     const engine = engineFor(readerMap({ MaxItemsPath: '$.max' }), {
       lambdas: [echo],
-      s3Client: s3,
+      s3Client: bucket.client,
     });
 
     const record = await run(engine, { max: '3' });
@@ -598,7 +571,7 @@ describe('ItemReader ReaderConfig.MaxItems(Path)', () => {
   it('fails with States.Runtime when MaxItemsPath selects nothing', async () => {
     const engine = engineFor(readerMap({ MaxItemsPath: '$.max' }), {
       lambdas: [echo],
-      s3Client: s3,
+      s3Client: bucket.client,
     });
 
     const record = await run(engine, {});
@@ -618,7 +591,7 @@ describe('ItemReader ReaderConfig.MaxItems(Path)', () => {
   ])('reads every item when MaxItemsPath selects %s', async (_name, max) => {
     const engine = engineFor(readerMap({ MaxItemsPath: '$.max' }), {
       lambdas: [echo],
-      s3Client: s3,
+      s3Client: bucket.client,
     });
 
     const record = await run(engine, { max });
@@ -633,7 +606,7 @@ describe('ItemReader ReaderConfig.MaxItems(Path)', () => {
   it('takes a static MaxItems 0: every item is read', async () => {
     const engine = engineFor(readerMap({ MaxItems: 0 }), {
       lambdas: [echo],
-      s3Client: s3,
+      s3Client: bucket.client,
       ...noValidator,
     });
 
@@ -643,7 +616,10 @@ describe('ItemReader ReaderConfig.MaxItems(Path)', () => {
   });
 
   it('refuses a static MaxItems that is negative at load', () => {
-    const error = loadError(readerMap({ MaxItems: -1 }), { s3Client: s3, ...noValidator });
+    const error = loadError(readerMap({ MaxItems: -1 }), {
+      s3Client: bucket.client,
+      ...noValidator,
+    });
 
     expect(error).toBeInstanceOf(InvalidAslDefinition);
     expect((error as InvalidAslDefinition).field).toBe('ItemReader.ReaderConfig.MaxItems');

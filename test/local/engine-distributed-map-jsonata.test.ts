@@ -10,13 +10,7 @@
 // "ItemsPath (Map, JSONPath only)" (input-output-itemspath.html), "ItemBatcher (Map)"
 // (input-output-itembatcher.html), "Using Map state in Distributed mode"
 // (state-map-distributed.html).
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type S3Endpoint, startS3Endpoint } from '../../local/aws/s3-endpoint';
-import {
-  InvalidAslDefinition,
-  type LocalStepFunctionsOptions,
-  type MapChildCompleted,
-} from '../../local/engine';
+import { InvalidAslDefinition, type MapChildCompleted } from '../../local/engine';
 import {
   type States,
   closeAll,
@@ -25,29 +19,20 @@ import {
   invokeTask,
   items,
   lambda,
+  loadError,
   machine,
   namedError,
+  recordingLambda,
   run,
+  s3Bucket,
 } from './engine-support';
 
 afterEach(closeAll);
 
 const BUCKET = 'b';
-let endpoint: S3Endpoint;
-let s3: S3Client;
-
-beforeAll(async () => {
-  endpoint = await startS3Endpoint({ buckets: [BUCKET] });
-  s3 = endpoint.client;
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: BUCKET,
-      Key: 'pages/7.json',
-      Body: JSON.stringify(['tx-0', 'tx-1', 'tx-2', 'tx-3', 'tx-4']),
-    }),
-  );
+const bucket = s3Bucket(BUCKET, {
+  'pages/7.json': JSON.stringify(['tx-0', 'tx-1', 'tx-2', 'tx-3', 'tx-4']),
 });
-afterAll(() => endpoint.stop());
 
 /** A DISTRIBUTED processor whose one state calls `work` by its function ARN (the input is the event). */
 const processor = (
@@ -81,19 +66,7 @@ function jsonataMachine(
   );
 }
 
-/** A `work` LocalLambda that records every child input and returns it. */
-function recorder(): { seen: unknown[]; fn: ReturnType<typeof lambda> } {
-  const seen: unknown[] = [];
-  return {
-    seen,
-    fn: lambda('work', async (event) => {
-      seen.push(event);
-      return event;
-    }),
-  };
-}
-
-const echo = () => recorder().fn;
+const echo = () => recordingLambda().fn;
 
 /** `work` fails for the items whose id is in `ids`, and returns the others' ids. */
 const failing = (ids: string[]) =>
@@ -103,25 +76,12 @@ const failing = (ids: string[]) =>
     return id;
   });
 
-/** What loading `definition` throws (undefined: it loads). */
-function loadError(
-  definition: Record<string, unknown>,
-  options: Omit<LocalStepFunctionsOptions, 'definition'> = {},
-): unknown {
-  try {
-    engineFor(definition, { lambdas: [echo()], ...options });
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
-
 describe('Items (JSONata) instead of ItemsPath', () => {
   // Guide, "ItemsPath (Map, JSONPath only)": "In JSONPath-based states, use the ItemsPath field to
   // select an array"; "Transforming data with JSONata": `$states.input` is the state's input in
   // every expression. A JSONata Map's items are Items, here an expression on $states.input.
   it('runs one child per item of the array an Items expression gives', async () => {
-    const { seen, fn } = recorder();
+    const { seen, fn } = recordingLambda();
     const engine = engineFor(
       jsonataMachine({ Items: '{% $states.input.orders[status = "open"].id %}' }),
       { lambdas: [fn] },
@@ -210,11 +170,82 @@ describe('Items (JSONata) instead of ItemsPath', () => {
           Arguments: { Bucket: BUCKET, Key: 'pages/7.json' },
         },
       }),
-      { s3Client: s3 },
+      { s3Client: bucket.client },
     );
 
     expect(error).toBeInstanceOf(InvalidAslDefinition);
     expect(error).toMatchObject({ stateName: 'Fan', field: 'Items' });
+  });
+});
+
+describe('the items and ItemSelector, checked as the inline Map checks them', () => {
+  // Guide, "ItemsPath (Map, JSONPath only)": "The ItemsPath field must select an array"; the guide
+  // gives no error text. The DISTRIBUTED Map fails as the interpreter's inline Map does
+  // (asl/fan-out.ts): States.Runtime, in the same words.
+  const withMode = (mode: 'INLINE' | 'DISTRIBUTED', fields: Record<string, unknown>) => ({
+    Type: 'Map',
+    ItemProcessor: { ...processor(), ProcessorConfig: { Mode: mode, ExecutionType: 'EXPRESS' } },
+    End: true,
+    ...fields,
+  });
+  it.each([
+    ['an ItemsPath that selects nothing', {}, { ItemsPath: '$.items' }, {}],
+    ['an ItemsPath that selects a number', {}, { ItemsPath: '$.items' }, { items: 5 }],
+    [
+      'a JSONata Map without Items over an object',
+      { QueryLanguage: 'JSONata' },
+      {},
+      { items: ['a'] },
+    ],
+  ])(
+    "fails %s with States.Runtime, in the inline Map's words",
+    async (_name, top, fields, input) => {
+      const inline = engineFor(machine({ Fan: withMode('INLINE', fields) }, top), {
+        lambdas: [echo()],
+      });
+      const distributed = engineFor(machine({ Fan: withMode('DISTRIBUTED', fields) }, top), {
+        lambdas: [echo()],
+      });
+
+      const expected = await run(inline, input);
+      const record = await run(distributed, input);
+
+      expect(expected.error).toBe('States.Runtime');
+      expect(record.status).toBe('FAILED');
+      expect({ error: record.error, cause: record.cause }).toEqual({
+        error: expected.error,
+        cause: expected.cause,
+      });
+    },
+  );
+
+  // asl-validator's Map schema takes ItemsPath as a path; without it the engine refuses a
+  // non-string as the inline Map does, naming the field (it used to read `$` instead).
+  it('refuses an ItemsPath that is not a path at load, naming the field', () => {
+    const error = loadError(machine({ Fan: withMode('DISTRIBUTED', { ItemsPath: 5 }) }), {
+      validateDefinition: false,
+    });
+
+    expect(error).toMatchObject({
+      name: 'UnsupportedAslFeature',
+      stateName: 'Fan',
+      field: 'ItemsPath',
+    });
+  });
+
+  // Guide, "ItemSelector (Map)": ItemSelector replaces the legacy Parameters; the inline Map
+  // refuses both together (asl/fan-out.ts), so does the DISTRIBUTED one (validator off: the
+  // engine's own check).
+  it('refuses ItemSelector with Parameters at load', () => {
+    const selector = { 'id.$': '$$.Map.Item.Value' };
+    const fields = { ItemsPath: '$.items', ItemSelector: selector, Parameters: selector };
+
+    const error = loadError(machine({ Fan: withMode('DISTRIBUTED', fields) }), {
+      validateDefinition: false,
+    });
+
+    expect(error).toBeInstanceOf(InvalidAslDefinition);
+    expect((error as Error).message).toMatch(/ItemSelector and Parameters cannot be used together/);
   });
 });
 
@@ -224,7 +255,7 @@ describe('ItemSelector (JSONata) with $states.context.Map.Item', () => {
   // Distributed Map state"; "Transforming data with JSONata": `$$.Map.Item.Value` is
   // `$states.context.Map.Item.Value` in JSONata.
   it('builds each child input from $states.context.Map.Item.Index / Value, $states.input and the context', async () => {
-    const { seen, fn } = recorder();
+    const { seen, fn } = recordingLambda();
     const engine = engineFor(
       jsonataMachine({
         Items: '{% $states.input.ids %}',
@@ -310,7 +341,7 @@ describe('ItemReader.Arguments (JSONata) instead of Parameters', () => {
   // replaced with Arguments"; "Arguments (JSONata) or Parameters (JSONPath): A JSON object that
   // specifies the Amazon S3 bucket name and object key".
   it('reads the object that Arguments names, Key from an expression, MaxItems from an expression', async () => {
-    const { seen, fn } = recorder();
+    const { seen, fn } = recordingLambda();
     const engine = engineFor(
       jsonataMachine({
         ItemReader: {
@@ -319,7 +350,7 @@ describe('ItemReader.Arguments (JSONata) instead of Parameters', () => {
           Arguments: { Bucket: BUCKET, Key: '{% "pages/" & $states.input.page & ".json" %}' },
         },
       }),
-      { lambdas: [fn], s3Client: s3 },
+      { lambdas: [fn], s3Client: bucket.client },
     );
 
     const record = await run(engine, { page: 7, max: 3 });
@@ -341,7 +372,7 @@ describe('ItemReader.Arguments (JSONata) instead of Parameters', () => {
         },
         { before: { Set: { Type: 'Pass', Assign: { bucket: BUCKET }, Next: 'Fan' } } },
       ),
-      { lambdas: [echo()], s3Client: s3 },
+      { lambdas: [echo()], s3Client: bucket.client },
     );
 
     const record = await run(engine, { key: 'pages/7.json' });
@@ -360,7 +391,7 @@ describe('ItemReader.Arguments (JSONata) instead of Parameters', () => {
           Arguments: { Bucket: BUCKET, Key: 'pages/7.json' },
         },
       }),
-      { lambdas: [echo()], s3Client: s3 },
+      { lambdas: [echo()], s3Client: bucket.client },
     );
 
     const record = await run(engine);
@@ -527,7 +558,7 @@ describe('fields of the other query language', () => {
     ['ItemBatcher.MaxItemsPerBatchPath', { ItemBatcher: { MaxItemsPerBatchPath: '$.n' } }],
     ['ItemReader.Parameters', reader({ Parameters: { Bucket: BUCKET, Key: 'pages/7.json' } })],
   ])('refuses %s in a JSONata Map at load, naming the state and the field', (field, fields) => {
-    const error = loadError(jsonataMachine(fields), { s3Client: s3 });
+    const error = loadError(jsonataMachine(fields), { s3Client: bucket.client });
 
     expect(error).toBeInstanceOf(InvalidAslDefinition);
     expect(error).toMatchObject({ stateName: 'Fan', field });
@@ -543,7 +574,7 @@ describe('fields of the other query language', () => {
       Fan: { Type: 'Map', ItemProcessor: processor(), End: true, ...fields },
     });
 
-    const error = loadError(definition, { s3Client: s3 });
+    const error = loadError(definition, { s3Client: bucket.client });
 
     expect(error).toBeInstanceOf(InvalidAslDefinition);
     expect(error).toMatchObject({ stateName: 'Fan', field });

@@ -1,45 +1,23 @@
 // Engine conformance: a DISTRIBUTED Map's ItemReader (s3:getObject, JSON and JSONL) read through a
 // real S3Client from the local S3 endpoint, on hand-made ASL with in-process LocalLambdas.
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { type S3Endpoint, startS3Endpoint } from '../../local/aws/s3-endpoint';
+import type { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   closeAll,
   distributedMap,
   engineFor,
   functionArn,
   lambda,
+  loadError,
+  recordingLambda,
   run,
+  s3Bucket,
   sleep,
   until,
 } from './engine-support';
 
 const BUCKET = 'b';
-
-let endpoint: S3Endpoint;
-let s3: S3Client;
-
-beforeAll(async () => {
-  endpoint = await startS3Endpoint({ buckets: [BUCKET] });
-  s3 = endpoint.client;
-});
-afterAll(() => endpoint.stop());
+const bucket = s3Bucket(BUCKET);
 afterEach(closeAll);
-
-/** What loading a Map with `fields` throws (fails the test when it loads). */
-function loadFailure(
-  fields: Record<string, unknown>,
-): Error & { stateName?: string; field?: string } {
-  try {
-    engineFor(machine(fields), { s3Client: s3 });
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the definition to be refused');
-}
-
-async function put(key: string, body: string): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-}
 
 const jsonReader = (key: string, readerConfig: Record<string, unknown> = {}) => ({
   Resource: 'arn:aws:states:::s3:getObject',
@@ -64,31 +42,19 @@ const machine = (fields: Record<string, unknown>, states: Record<string, unknown
     states,
   );
 
-/** A `work` LocalLambda that records every child input and returns it. */
-function recorder(): { seen: unknown[]; fn: ReturnType<typeof lambda> } {
-  const seen: unknown[] = [];
-  return {
-    seen,
-    fn: lambda('work', async (event) => {
-      seen.push(event);
-      return event;
-    }),
-  };
-}
-
 const ids = (count: number) => Array.from({ length: count }, (_, i) => `tx-${i}`);
 
 describe('Distributed Map ItemReader (s3:getObject)', () => {
   it('feeds the items of a JSON object to ItemBatcher exactly as an in-state array', async () => {
-    await put('pages/1.json', JSON.stringify(ids(7)));
+    await bucket.put('pages/1.json', JSON.stringify(ids(7)));
     const batching = {
       ItemBatcher: { MaxItemsPerBatch: 3, BatchInput: { 'run.$': '$.run', kind: 'confirm' } },
     };
-    const fromS3 = recorder();
-    const inState = recorder();
+    const fromS3 = recordingLambda();
+    const inState = recordingLambda();
     const reading = engineFor(machine({ ...batching, ItemReader: jsonReader('pages/1.json') }), {
       lambdas: [fromS3.fn],
-      s3Client: s3,
+      s3Client: bucket.client,
     });
     const inline = engineFor(machine({ ...batching, ItemsPath: '$.items' }), {
       lambdas: [inState.fn],
@@ -110,14 +76,14 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
   });
 
   it('reads JSONL: one JSON value per non-empty line, CRLF and blank lines allowed', async () => {
-    await put('pages/1.jsonl', '{"id":"a"}\n\n{"id":"b"}\r\n"c"\n  \n[1,2]');
-    const { seen, fn } = recorder();
+    await bucket.put('pages/1.jsonl', '{"id":"a"}\n\n{"id":"b"}\r\n"c"\n  \n[1,2]');
+    const { seen, fn } = recordingLambda();
     const engine = engineFor(
       machine({
         ItemReader: { ...jsonReader('pages/1.jsonl'), ReaderConfig: { InputType: 'JSONL' } },
         MaxConcurrency: 1,
       }),
-      { lambdas: [fn], s3Client: s3 },
+      { lambdas: [fn], s3Client: bucket.client },
     );
 
     const record = await run(engine);
@@ -128,17 +94,17 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
   });
 
   it('reads only the first MaxItems items, and MaxItemsPath from the input', async () => {
-    await put('pages/10.json', JSON.stringify(ids(10)));
-    await put(
+    await bucket.put('pages/10.json', JSON.stringify(ids(10)));
+    await bucket.put(
       'pages/10.jsonl',
       ids(10)
         .map((id) => JSON.stringify(id))
         .join('\n'),
     );
-    const { seen, fn } = recorder();
+    const { seen, fn } = recordingLambda();
     const fixed = engineFor(machine({ ItemReader: jsonReader('pages/10.json', { MaxItems: 4 }) }), {
       lambdas: [fn],
-      s3Client: s3,
+      s3Client: bucket.client,
     });
     const fromPath = engineFor(
       machine({
@@ -147,7 +113,7 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
           ReaderConfig: { InputType: 'JSONL', MaxItemsPath: '$.limit' },
         },
       }),
-      { lambdas: [fn], s3Client: s3 },
+      { lambdas: [fn], s3Client: bucket.client },
     );
 
     const first = await run(fixed);
@@ -164,9 +130,9 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
   });
 
   it('takes Bucket.$ / Key.$ from the effective input; ItemSelector sees the read items', async () => {
-    await put('runs/r1/page-1.json', JSON.stringify(['a1', 'a2']));
-    await put('runs/r1/page-2.json', JSON.stringify(['b1']));
-    const { fn } = recorder();
+    await bucket.put('runs/r1/page-1.json', JSON.stringify(['a1', 'a2']));
+    await bucket.put('runs/r1/page-2.json', JSON.stringify(['b1']));
+    const { fn } = recordingLambda();
     const engine = engineFor(
       machine({
         InputPath: '$.page',
@@ -181,7 +147,7 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
           'key.$': '$.key',
         },
       }),
-      { lambdas: [fn], s3Client: s3 },
+      { lambdas: [fn], s3Client: bucket.client },
     );
 
     const one = await run(engine, { page: { bucket: BUCKET, key: 'runs/r1/page-1.json' } });
@@ -235,7 +201,7 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
     ];
 
     it.each(cases)('%s', async (_name, body, readerFields, causes) => {
-      if (body !== undefined) await put('bad.json', body);
+      if (body !== undefined) await bucket.put('bad.json', body);
       let calls = 0;
       const work = lambda('work', async () => {
         calls += 1;
@@ -244,7 +210,7 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
       const itemReader = { ...jsonReader('bad.json'), ...readerFields };
       const uncaught = engineFor(machine({ ItemReader: itemReader }), {
         lambdas: [work],
-        s3Client: s3,
+        s3Client: bucket.client,
       });
       const caught = engineFor(
         machine(
@@ -257,7 +223,7 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
           },
           { Done: { Type: 'Succeed' }, Handled: { Type: 'Pass', End: true } },
         ),
-        { lambdas: [work], s3Client: s3 },
+        { lambdas: [work], s3Client: bucket.client },
       );
 
       const failed = await run(uncaught, { key: 42 });
@@ -275,8 +241,8 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
   });
 
   it('fails the Map with States.ItemReaderFailed when no S3 client is configured', async () => {
-    await put('pages/1.json', JSON.stringify(ids(2)));
-    const { seen, fn } = recorder();
+    await bucket.put('pages/1.json', JSON.stringify(ids(2)));
+    const { seen, fn } = recordingLambda();
     const engine = engineFor(machine({ ItemReader: jsonReader('pages/1.json') }), {
       lambdas: [fn],
     });
@@ -307,7 +273,7 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
         });
       },
     } as unknown as S3Client;
-    const { seen, fn } = recorder();
+    const { seen, fn } = recordingLambda();
     const engine = engineFor(machine({ ItemReader: jsonReader('pages/slow.json') }), {
       lambdas: [fn],
       s3Client: slowClient,
@@ -362,12 +328,12 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
     ];
 
     it.each(cases)('%s', (_name, fields, field, message) => {
-      expect(loadFailure(fields)).toMatchObject({
+      expect(loadError(machine(fields), { s3Client: bucket.client })).toMatchObject({
         name: 'UnsupportedAslFeature',
         stateName: 'Fan',
         field,
+        message: expect.stringMatching(message),
       });
-      expect(loadFailure(fields).message).toMatch(message);
     });
   });
 
@@ -388,12 +354,12 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
     ];
 
     it.each(cases)('%s', (_name, fields, field, message) => {
-      expect(loadFailure(fields)).toMatchObject({
+      expect(loadError(machine(fields), { s3Client: bucket.client })).toMatchObject({
         name: 'InvalidAslDefinition',
         stateName: 'Fan',
         field,
+        message: expect.stringMatching(message),
       });
-      expect(loadFailure(fields).message).toMatch(message);
     });
   });
 
@@ -402,7 +368,7 @@ describe('Distributed Map ItemReader (s3:getObject)', () => {
     const fan = (definition.States as Record<string, Record<string, unknown>>).Fan;
     fan.ItemProcessor = { ...(fan.ItemProcessor as object), ProcessorConfig: { Mode: 'INLINE' } };
 
-    expect(() => engineFor(definition, { s3Client: s3 })).toThrow(
+    expect(() => engineFor(definition, { s3Client: bucket.client })).toThrow(
       /ItemReader is only valid on a Map whose ItemProcessor.ProcessorConfig.Mode is DISTRIBUTED/,
     );
   });

@@ -1,6 +1,8 @@
 // Helpers for the engine conformance tests (test/local/engine-*.test.ts): small hand-made ASL
 // documents run by LocalStepFunctions with in-process LocalLambdas. They test the engine, not
 // the txconfirm workflow.
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type S3Endpoint, startS3Endpoint } from '../../local/aws/s3-endpoint';
 import {
   type ExecutionRecord,
   type LocalLambda,
@@ -167,4 +169,62 @@ export function namedError(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
   return error;
+}
+
+/** A LocalLambda `name` that records each event (a child's input) in `seen` and returns it. */
+export function recordingLambda(name = 'work'): { seen: unknown[]; fn: LocalLambda } {
+  const seen: unknown[] = [];
+  return {
+    seen,
+    fn: lambda(name, async (event) => {
+      seen.push(event);
+      return event;
+    }),
+  };
+}
+
+/** What loading `definition` throws; undefined when it loads. `lambdas`: an echoing `work`. */
+export function loadError(
+  definition: Record<string, unknown>,
+  options: Omit<LocalStepFunctionsOptions, 'definition'> = {},
+): unknown {
+  try {
+    engineFor(definition, { lambdas: [lambda('work', async (event) => event)], ...options });
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/** A bucket of a local S3 endpoint (local/aws/s3-endpoint.ts), for ItemReader tests. */
+export interface S3Bucket {
+  readonly name: string;
+  /** The endpoint's S3Client (an engine's `s3Client`), from the suite's beforeAll on. */
+  readonly client: S3Client;
+  /** Stores `body` as the object `key`. */
+  put(key: string, body: string): Promise<void>;
+}
+
+/**
+ * A local S3 endpoint with the bucket `name`, started before the tests of the file or describe
+ * block that calls this (stopped after them) and holding `objects` (key → body).
+ */
+export function s3Bucket(name: string, objects: Readonly<Record<string, string>> = {}): S3Bucket {
+  let endpoint: S3Endpoint | undefined;
+  const bucket: S3Bucket = {
+    name,
+    get client(): S3Client {
+      if (!endpoint) throw new Error('the S3 endpoint starts in beforeAll');
+      return endpoint.client;
+    },
+    async put(key, body) {
+      await bucket.client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: body }));
+    },
+  };
+  beforeAll(async () => {
+    endpoint = await startS3Endpoint({ buckets: [name] });
+    for (const [key, body] of Object.entries(objects)) await bucket.put(key, body);
+  });
+  afterAll(() => endpoint?.stop());
+  return bucket;
 }

@@ -2,9 +2,23 @@
 // state run once, with the engine's own LocalLambdas. Each test is named after the statement of
 // the API reference ("TestState", "InspectionData") or of the developer guide ("Using TestState
 // API to test a state", section quoted in a comment) it checks.
-import type { TestStateRequest, TestStateResult } from '../../local/engine/test-state';
+import {
+  type TestStateRequest,
+  type TestStateResult,
+  testState as runTestState,
+} from '../../local/engine/test-state';
 import type { LocalStepFunctions } from '../../local/engine';
-import { closeAll, engineFor, functionArn, lambda, machine, namedError } from './engine-support';
+import { LambdaRegistry } from '../../local/engine/resources';
+import {
+  STATE_MACHINE_ARN,
+  STATE_MACHINE_NAME,
+  closeAll,
+  engineFor,
+  functionArn,
+  lambda,
+  machine,
+  namedError,
+} from './engine-support';
 import { rejection } from '../support/rejection';
 
 const ROLE_ARN = 'arn:aws:iam::000000000000:role/test-state-role';
@@ -81,7 +95,7 @@ describe('inspection levels', () => {
   const input = JSON.stringify({ order: { id: 'o-1', qty: 2 }, other: true });
 
   it('INFO: "Shows the final state output" (and status and nextState), no inspection data', async () => {
-    const result = await testState(pass, { input });
+    const result = await testState(pass, { input, inspectionLevel: 'INFO' });
     expect(result.status).toBe('SUCCEEDED');
     expect(parsed(result.output)).toEqual({ id: 'o-1', qty: 2, copy: { id: 'o-1', fixed: 1 } });
     expect(result.nextState).toBe('Ship');
@@ -92,6 +106,7 @@ describe('inspection levels', () => {
     const withDefault = await testState(pass, { input });
     const withInfo = await testState(pass, { input, inspectionLevel: 'INFO' });
     expect(withDefault).toEqual(withInfo);
+    expect(withDefault.inspectionData).toBeUndefined();
   });
 
   it('DEBUG: "Shows the final state output along with the input and output data processing result"', async () => {
@@ -325,6 +340,47 @@ describe('Task states', () => {
       retryBackoffIntervalSeconds: 2,
     });
   });
+
+  it("TestState's own time limit (five minutes on AWS) fails the test with States.Timeout, neither retried nor caught", async () => {
+    let aborted = false;
+    const slow = lambda('slow', async (_event, context) => {
+      await new Promise((resolve) => context.abortSignal.addEventListener('abort', resolve));
+      aborted = true;
+      return 'late';
+    });
+    const result = await runTestState(
+      {
+        definition: JSON.stringify(
+          invoke('slow', {
+            Retry: [{ ErrorEquals: ['States.ALL'] }],
+            Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Handle' }],
+            End: true,
+          }),
+        ),
+        roleArn: ROLE_ARN,
+        inspectionLevel: 'DEBUG',
+      },
+      {
+        adapters: {
+          lambdas: new LambdaRegistry([slow]),
+          stateMachineArn: STATE_MACHINE_ARN,
+          track: () => undefined,
+          startExecution: () => {
+            throw new Error('not started by this test');
+          },
+        },
+        stateMachineName: STATE_MACHINE_NAME,
+        timeoutMs: 200,
+      },
+    );
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('States.Timeout');
+    expect(result.cause).toContain('0.2 seconds');
+    expect(result.nextState).toBeUndefined();
+    expect(result.inspectionData?.errorDetails).toBeUndefined();
+    // The handler was told to stop.
+    expect(aborted).toBe(true);
+  });
 });
 
 describe('Choice, Wait, Succeed and Fail', () => {
@@ -459,6 +515,28 @@ describe('the context object and stateName', () => {
   it('a lone state runs as "StateName", with the request\'s role as $$.Execution.RoleArn', async () => {
     const result = await testState(contextPass);
     expect(parsed(result.output)).toEqual({ state: 'StateName', role: ROLE_ARN });
+  });
+
+  it("the context object: an express execution of the engine's state machine", async () => {
+    const result = await testState(
+      {
+        Type: 'Pass',
+        Parameters: {
+          'id.$': '$$.Execution.Id',
+          'name.$': '$$.Execution.Name',
+          'input.$': '$$.Execution.Input',
+          'machine.$': '$$.StateMachine',
+        },
+        End: true,
+      },
+      { input: '{"a":1}' },
+    );
+    const output = parsed(result.output) as Record<string, unknown>;
+    expect(output.machine).toEqual({ Id: STATE_MACHINE_ARN, Name: STATE_MACHINE_NAME });
+    expect(output.input).toEqual({ a: 1 });
+    expect(output.id).toBe(
+      `arn:aws:states:us-east-1:000000000000:express:${STATE_MACHINE_NAME}:${String(output.name)}`,
+    );
   });
 
   it('stateName: "Denotes the particular state within a state machine definition to be tested"', async () => {

@@ -103,7 +103,7 @@ describe('RedriveExecution', () => {
   });
 
   it('ListExecutions "redriveFilter: Sets a filter to list executions based on whether or not they have been redriven."', async () => {
-    const notRedriven = await failedExecution('never-redriven');
+    await failedExecution('never-redriven');
     const redriven = await sfn.send(
       new ListExecutionsCommand({ stateMachineArn, redriveFilter: 'REDRIVEN' }),
     );
@@ -115,6 +115,5 @@ describe('RedriveExecution', () => {
     expect(names(redriven)).not.toContain('never-redriven');
     expect(names(others)).toContain('never-redriven');
     expect(names(others)).not.toContain('redrive-me');
-    expect(notRedriven).toContain('never-redriven');
   });
 });

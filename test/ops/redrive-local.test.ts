@@ -9,6 +9,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { ERROR, STATE } from '../../lambdas/contracts';
 import type { RedriveReport } from '../../ops/commands/redrive';
 import { type Result, serve, type Served, txc } from './local-serve';
 import { until } from '../support/poll';
@@ -49,7 +50,7 @@ describe('txc redrive on the local runtime', () => {
     const failed = await finished(executionArn!);
     expect(failed).toMatchObject({
       status: 'FAILED',
-      error: 'InvalidExecutionInput',
+      error: ERROR.InvalidExecutionInput,
       redriveCount: 0,
       redriveStatus: 'REDRIVABLE',
     });
@@ -59,10 +60,10 @@ describe('txc redrive on the local runtime', () => {
     expect(report).toMatchObject({
       executionArn,
       status: 'FAILED',
-      stoppedIn: 'StartRun',
+      stoppedIn: STATE.StartRun,
       advice: 'redrive',
       redriven: true,
-      final: { status: 'FAILED', error: 'InvalidExecutionInput' },
+      final: { status: 'FAILED', error: ERROR.InvalidExecutionInput },
     });
     expect(result.code).toBe(1);
 
@@ -98,14 +99,15 @@ describe('txc redrive on the local runtime', () => {
     expect(refused.code).toBe(1);
     expect(json<RedriveReport>(refused)).toMatchObject({
       status: 'ABORTED',
-      stoppedIn: 'ConfirmPage',
+      stoppedIn: STATE.ConfirmPage,
       advice: 'new-run',
+      reason: expect.stringContaining('LockLost'),
       redriven: false,
     });
     expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).redriveCount).toBe(0);
     const human = await txc(endpoint, ['redrive', 'stopped-mid-page']);
     expect(human.code).toBe(1);
-    expect(human.stdout).toContain('stopped in ConfirmPage');
+    expect(human.stdout).toContain(`stopped in ${STATE.ConfirmPage}`);
     expect(human.stdout).toContain('Nothing was redriven');
     expect(human.stdout).toContain('start --wait');
 
@@ -119,7 +121,7 @@ describe('txc redrive on the local runtime', () => {
     expect(forced.code).toBe(1);
     expect(json<RedriveReport>(forced)).toMatchObject({
       redriven: true,
-      final: { status: 'FAILED', error: 'LockLost' },
+      final: { status: 'FAILED', error: ERROR.LockLost },
     });
     // The redrive ran the page's unsuccessful batches again in the same Map Run.
     const history = await sfn.send(

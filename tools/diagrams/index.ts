@@ -21,9 +21,7 @@ export {
   DIAGRAM_FILES,
   type DiagramFile,
   generateDiagrams,
-  renderSvg,
   staleDiagramFiles,
-  stateMachineDiagram,
 } from './generate';
 export { architectureMermaid, stateMachineMermaid } from './mermaid';
 export {

@@ -1,8 +1,9 @@
 /**
  * The HTTP server of the local Step Functions endpoint and its routing: the txconfirm routes and
  * the operator console (every path under /console, local/console/server/) by path, everything
- * else by the AWS JSON 1.0 rules (`POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`). Whatever an operation throws becomes an AWS error answer and
- * the server goes on: one bad request must not take `txc local serve` down.
+ * else by the AWS JSON 1.0 rules (`POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`).
+ * Whatever an operation throws becomes an AWS error answer and the server goes on: one bad
+ * request must not take `txc local serve` down.
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
@@ -64,12 +65,7 @@ export const SFN_TARGET_PREFIX = 'AWSStepFunctions.';
 
 export async function startSfnEndpoint(options: SfnEndpointOptions): Promise<SfnEndpoint> {
   const api = new SfnApi(options.runtime);
-  const operatorConsole = options.console
-    ? createConsole({
-        runtime: options.runtime,
-        redrive: api.operation('RedriveExecution') !== undefined,
-      })
-    : undefined;
+  const operatorConsole = options.console ? createConsole({ runtime: options.runtime }) : undefined;
   const server = http.createServer((request, response) => {
     void handle(request, response, api, options, operatorConsole).catch((error: unknown) => {
       // Last resort (e.g. the socket went away while answering): never take the server down.

@@ -35,21 +35,14 @@ export async function testState(context: OperationContext, body: Body): Promise<
       throw new ApiError('ValidationException', `TestState's ${field}: ${reason}`);
     }
   }
-  const definition = requiredString(body, 'definition', DEFINITION);
-  const roleArn = optionalString(body, 'roleArn', ARN);
-  const input = optionalString(body, 'input', SENSITIVE_DATA);
-  const inspectionLevel = optionalEnum(body, 'inspectionLevel', INSPECTION_LEVELS);
-  const revealSecrets = optionalBoolean(body, 'revealSecrets');
-  const variables = optionalString(body, 'variables', SENSITIVE_DATA);
-  const stateName = optionalString(body, 'stateName', TEST_STATE_NAME);
   const result = await context.engine.testState({
-    definition,
-    ...(roleArn !== undefined ? { roleArn } : {}),
-    ...(input !== undefined ? { input } : {}),
-    ...(inspectionLevel !== undefined ? { inspectionLevel } : {}),
-    ...(revealSecrets !== undefined ? { revealSecrets } : {}),
-    ...(variables !== undefined ? { variables } : {}),
-    ...(stateName !== undefined ? { stateName } : {}),
+    definition: requiredString(body, 'definition', DEFINITION),
+    roleArn: optionalString(body, 'roleArn', ARN),
+    input: optionalString(body, 'input', SENSITIVE_DATA),
+    inspectionLevel: optionalEnum(body, 'inspectionLevel', INSPECTION_LEVELS),
+    revealSecrets: optionalBoolean(body, 'revealSecrets'),
+    variables: optionalString(body, 'variables', SENSITIVE_DATA),
+    stateName: optionalString(body, 'stateName', TEST_STATE_NAME),
   });
   return { ...result };
 }

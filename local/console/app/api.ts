@@ -64,7 +64,7 @@ function currentToken(): string {
   return token;
 }
 
-export function setToken(value: string): void {
+function setToken(value: string): void {
   token = value;
 }
 

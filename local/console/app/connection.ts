@@ -36,8 +36,7 @@ export const connection = {
     if (
       previous !== null &&
       previous.startedAt === session.startedAt &&
-      previous.token === session.token &&
-      previous.redrive === session.redrive
+      previous.token === session.token
     ) {
       return;
     }

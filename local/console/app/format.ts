@@ -73,8 +73,9 @@ export function prettyJson(text: string): string {
   }
 }
 
-export const UNSUCCESSFUL = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+/** The statuses a redrive can resume (as `txc redrive` checks them: ops/commands/redrive.ts). */
+const UNSUCCESSFUL: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
 
 export function isUnsuccessful(status: string): boolean {
-  return (UNSUCCESSFUL as readonly string[]).includes(status);
+  return UNSUCCESSFUL.includes(status);
 }

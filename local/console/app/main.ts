@@ -9,7 +9,7 @@ import { useEffect } from 'preact/hooks';
 import { readSession } from './api';
 import { html } from './html';
 import { usePoll } from './poll';
-import { type Route, useRoute } from './router';
+import { type Route, TOP_VIEWS, useRoute } from './router';
 import { BacklogView } from './views/backlog';
 import { ExecutionDetailView } from './views/execution-detail';
 import { ExecutionsView } from './views/executions';
@@ -19,12 +19,7 @@ import { ScheduleView } from './views/schedule';
 /** GET session: who the runtime is (startedAt, token); also the connection's heartbeat. */
 const SESSION_POLL_MS = 3_000;
 
-const TITLES: Record<Route['view'], string> = {
-  executions: 'Executions',
-  execution: 'Execution',
-  backlog: 'Backlog & transactions',
-  schedule: 'Schedule',
-};
+const TITLES: Record<Route['view'], string> = { ...TOP_VIEWS, execution: 'Execution' };
 
 function App(): VNode {
   const route = useRoute();

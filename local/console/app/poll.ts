@@ -19,8 +19,6 @@ export interface PollState<T> {
   readonly data: T | undefined;
   /** The latest failure (cleared by the next answer). */
   readonly error: unknown;
-  /** True until the first answer (or failure) for the current key. */
-  readonly loading: boolean;
 }
 
 export interface Poll<T> extends PollState<T> {
@@ -28,10 +26,14 @@ export interface Poll<T> extends PollState<T> {
   refresh(): void;
 }
 
+/** The pace of a view's poll: every second while something runs, else every few seconds. */
+export const LIVE_POLL_MS = 1_000;
+export const IDLE_POLL_MS = 5_000;
+
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 5_000;
 
-export function backoffMs(failures: number): number {
+function backoffMs(failures: number): number {
   const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.max(0, failures - 1));
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
@@ -41,11 +43,7 @@ export function usePoll<T>(
   load: (signal: AbortSignal) => Promise<T>,
   interval: (data: T | undefined) => number,
 ): Poll<T> {
-  const [state, setState] = useState<PollState<T>>({
-    data: undefined,
-    error: undefined,
-    loading: true,
-  });
+  const [state, setState] = useState<PollState<T>>({ data: undefined, error: undefined });
   const loadRef = useRef(load);
   const intervalRef = useRef(interval);
   loadRef.current = load;
@@ -58,7 +56,7 @@ export function usePoll<T>(
     let controller: AbortController | undefined;
     let data: T | undefined;
     let failures = 0;
-    setState({ data: undefined, error: undefined, loading: true });
+    setState({ data: undefined, error: undefined });
 
     const run = async (): Promise<void> => {
       window.clearTimeout(timer);
@@ -71,7 +69,7 @@ export function usePoll<T>(
         if (stopped || mine.signal.aborted) return;
         data = answer;
         failures = 0;
-        setState({ data: answer, error: undefined, loading: false });
+        setState({ data: answer, error: undefined });
         delay = intervalRef.current(answer);
       } catch (err) {
         if (stopped || mine.signal.aborted || isAbort(err)) return;
@@ -81,7 +79,7 @@ export function usePoll<T>(
         } else {
           delay = intervalRef.current(data);
         }
-        setState((s) => ({ data: s.data, error: err, loading: false }));
+        setState((s) => ({ data: s.data, error: err }));
       }
       if (!stopped) timer = window.setTimeout(() => void run(), delay);
     };

@@ -1,13 +1,22 @@
 /** The views by location hash: `#/executions`, `#/executions/<name>`, `#/backlog`, `#/schedule`. */
 import { useEffect, useState } from 'preact/hooks';
 
-export type Route =
-  | { readonly view: 'executions' }
-  | { readonly view: 'execution'; readonly name: string }
-  | { readonly view: 'backlog' }
-  | { readonly view: 'schedule' };
+/** The views the header links to, with their titles (an execution is reached from the list). */
+export const TOP_VIEWS = {
+  executions: 'Executions',
+  backlog: 'Backlog & transactions',
+  schedule: 'Schedule',
+} as const;
+export type TopView = keyof typeof TOP_VIEWS;
 
-export function parseHash(hash: string): Route {
+export type Route =
+  { readonly view: TopView } | { readonly view: 'execution'; readonly name: string };
+
+function isTopView(value: string | undefined): value is TopView {
+  return value !== undefined && Object.hasOwn(TOP_VIEWS, value);
+}
+
+function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/');
   const [first, second] = parts;
   if (first === 'executions' && second !== undefined && second !== '') {
@@ -17,20 +26,13 @@ export function parseHash(hash: string): Route {
       return { view: 'executions' };
     }
   }
-  if (first === 'backlog') return { view: 'backlog' };
-  if (first === 'schedule') return { view: 'schedule' };
-  return { view: 'executions' };
+  return { view: isTopView(first) ? first : 'executions' };
 }
 
 export function hrefOf(route: Route): string {
-  switch (route.view) {
-    case 'execution':
-      return `#/executions/${encodeURIComponent(route.name)}`;
-    case 'executions':
-    case 'backlog':
-    case 'schedule':
-      return `#/${route.view}`;
-  }
+  return route.view === 'execution'
+    ? `#/executions/${encodeURIComponent(route.name)}`
+    : `#/${route.view}`;
 }
 
 export function executionHref(name: string): string {

@@ -8,17 +8,18 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { errorParts } from '../../../lambdas/domain/errors';
 import type { LocalStack } from '../../stack/stack-template';
 import { stateMachineGraphSvg } from './graph';
 import { ConsoleError, notFound } from './wire';
 
 /** local/console/app/: the browser app's sources. */
-export const CONSOLE_APP_DIR = path.resolve(__dirname, '..', 'app');
-export const CONSOLE_APP_ENTRY = 'main.ts';
-export const CONSOLE_STYLE_FILE = 'console.css';
+const APP_DIR = path.resolve(__dirname, '..', 'app');
+const APP_ENTRY = path.join(APP_DIR, 'main.ts');
+const STYLE_FILE = path.join(APP_DIR, 'console.css');
 
 /** How esbuild bundles the app (ES modules for the browsers Playwright and operators use). */
-export const APP_BUILD_OPTIONS = {
+const APP_BUILD_OPTIONS = {
   bundle: true,
   write: false,
   format: 'esm',
@@ -27,7 +28,7 @@ export const APP_BUILD_OPTIONS = {
   minify: false,
 } as const;
 
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const errorMessage = (error: unknown) => errorParts(error).message;
 
 /** A promise kept once it succeeds; a failure is thrown to its caller and tried again next time. */
 function once<T>(make: () => Promise<T>): () => Promise<T> {
@@ -45,10 +46,7 @@ export class ConsoleAssets {
   readonly appBundle: () => Promise<string>;
   readonly graphSvg: () => Promise<string>;
 
-  constructor(
-    stack: LocalStack,
-    private readonly appDir: string = CONSOLE_APP_DIR,
-  ) {
+  constructor(stack: LocalStack) {
     this.appBundle = once(() => this.build());
     this.graphSvg = once(async () => {
       try {
@@ -65,19 +63,17 @@ export class ConsoleAssets {
 
   /** console.css as the app's author last wrote it. */
   async style(): Promise<string> {
-    const file = path.join(this.appDir, CONSOLE_STYLE_FILE);
     try {
-      return await fs.readFile(file, 'utf8');
+      return await fs.readFile(STYLE_FILE, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw notFound(`the console's style sheet ${file} does not exist`);
+        throw notFound(`the console's style sheet ${STYLE_FILE} does not exist`);
       }
       throw error;
     }
   }
 
   private async build(): Promise<string> {
-    const entry = path.join(this.appDir, CONSOLE_APP_ENTRY);
     let esbuild: typeof import('esbuild');
     try {
       esbuild = await import('esbuild');
@@ -91,7 +87,7 @@ export class ConsoleAssets {
     try {
       const result = await esbuild.build({
         ...APP_BUILD_OPTIONS,
-        entryPoints: [entry],
+        entryPoints: [APP_ENTRY],
         // Errors are answered to the browser, not printed on the server's terminal.
         logLevel: 'silent',
       });
@@ -101,7 +97,7 @@ export class ConsoleAssets {
       throw new ConsoleError(
         500,
         'ConsoleBuildFailed',
-        `the console app (${entry}) did not build: ${errorMessage(error)}`,
+        `the console app (${APP_ENTRY}) did not build: ${errorMessage(error)}`,
       );
     }
   }

@@ -13,12 +13,6 @@ import { loopbackHosts, newConsoleToken } from './security';
 
 export interface ConsoleOptions {
   readonly runtime: LocalRuntime;
-  /** Whether the endpoint answers RedriveExecution. */
-  readonly redrive: boolean;
-  /** How the Target is resolved from the endpoint's URL (default: `txc --local`'s). */
-  readonly resolveTarget?: (url: string) => Promise<Target>;
-  /** Where the browser app's sources are (default: local/console/app/). */
-  readonly appDir?: string;
 }
 
 export interface ConsoleDeps {
@@ -30,11 +24,8 @@ export interface ConsoleDeps {
   readonly region: string;
   /** The names of the top-level states (the graph highlights those an execution entered). */
   readonly topLevelStates: ReadonlySet<string>;
-  readonly redrive: boolean;
   readonly assets: ConsoleAssets;
   readonly runs: RunLookup;
-  /** The endpoint's URL, e.g. `http://127.0.0.1:8083`; throws before it listens. */
-  url(): string;
   /** The Host headers that name this server. */
   hosts(): ReadonlySet<string>;
   /** The Target (resolved at the first call; a failed resolution is tried again next time). */
@@ -51,12 +42,9 @@ export interface OperatorConsole {
 
 export function createConsole(options: ConsoleOptions): OperatorConsole {
   const { definition } = options.runtime.stack;
-  const resolve = options.resolveTarget ?? ((url: string) => resolveLocalTarget(url));
   let url: string | undefined;
   let hosts: ReadonlySet<string> = new Set();
   let target: Promise<Target> | undefined;
-  let resolved: Target | undefined;
-  let closed = false;
 
   const deps: ConsoleDeps = {
     token: newConsoleToken(),
@@ -65,27 +53,15 @@ export function createConsole(options: ConsoleOptions): OperatorConsole {
     stateMachineName: definition.stateMachineName,
     region: definition.stateMachineArn.split(':')[3] ?? '',
     topLevelStates: new Set(Object.keys(definition.definition.States)),
-    redrive: options.redrive,
-    assets: new ConsoleAssets(options.runtime.stack, options.appDir),
+    assets: new ConsoleAssets(options.runtime.stack),
     runs: new RunLookup(),
-    url: () => {
-      if (url === undefined) throw new Error('the console is not listening yet');
-      return url;
-    },
     hosts: () => hosts,
     target: () => {
-      target ??= resolve(deps.url()).then(
-        (t) => {
-          resolved = t;
-          // Stopped while resolving: nothing else will close it.
-          if (closed) t.close();
-          return t;
-        },
-        (error: unknown) => {
-          target = undefined;
-          throw error;
-        },
-      );
+      if (url === undefined) throw new Error('the console is not listening yet');
+      target ??= resolveLocalTarget(url).catch((error: unknown) => {
+        target = undefined;
+        throw error;
+      });
       return target;
     },
   };
@@ -95,9 +71,11 @@ export function createConsole(options: ConsoleOptions): OperatorConsole {
       url = listeningUrl;
       hosts = loopbackHosts(listeningUrl);
     },
-    close: () => {
-      closed = true;
-      resolved?.close();
-    },
+    // A Target still resolving is closed once it is resolved.
+    close: () =>
+      void target?.then(
+        (t) => t.close(),
+        () => undefined,
+      ),
   };
 }

@@ -7,8 +7,8 @@
 import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
+  type DescribeMapRunCommandOutput,
   ListExecutionsCommand,
-  type ListExecutionsCommandOutput,
   ListMapRunsCommand,
   type MapRunListItem,
   StartExecutionCommand,
@@ -16,19 +16,22 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ERROR } from '../../../lambdas/contracts';
 import { redriveExecution } from '../../../ops/commands/redrive';
-import { buildExecutionInput, type StartOptions } from '../../../ops/commands/start';
+import { buildExecutionInput } from '../../../ops/commands/start';
 import { statusReport } from '../../../ops/commands/status';
-import { checkExecutionName, executionArnOf } from '../../../ops/executions';
+import { checkExecutionName, describeExecution, executionArnOf } from '../../../ops/executions';
 import type { Target } from '../../../ops/target';
-import type {
-  ExecutionDetail,
-  ExecutionRow,
-  ExecutionsAnswer,
-  MapRunView,
-  RedriveAnswer,
-  StartAnswer,
-  StartRequest,
-  StopAnswer,
+import {
+  DEFAULT_LIST_LIMIT,
+  type ExecutionDetail,
+  type ExecutionRow,
+  type ExecutionsAnswer,
+  LIST_STATUSES,
+  MAX_LIST_LIMIT,
+  type MapRunView,
+  type RedriveAnswer,
+  type StartAnswer,
+  type StartRequest,
+  type StopAnswer,
 } from '../contract';
 import type { ConsoleDeps } from './context';
 import {
@@ -42,10 +45,6 @@ import { mapLimited } from './run-lookup';
 import { badRequest, ConsoleError } from './wire';
 import { integerParameter, optionalBoolean, optionalText, onlyFields } from './fields';
 
-/** The statuses the list filters on (PENDING_REDRIVE is for Map Run children only). */
-export const LIST_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
-export const DEFAULT_LIST_LIMIT = 50;
-export const MAX_LIST_LIMIT = 200;
 /** Map Runs described at most per execution: the newest. */
 const MAX_MAP_RUNS = 50;
 
@@ -66,17 +65,15 @@ export async function listExecutions(
     );
   }
   const limit = integerParameter(query, 'limit', 1, MAX_LIST_LIMIT) ?? DEFAULT_LIST_LIMIT;
-  const answer: ListExecutionsCommandOutput = await target.sfn.send(
+  // ListExecutions answers newest first, at most maxResults.
+  const answer = await target.sfn.send(
     new ListExecutionsCommand({
       stateMachineArn: target.names.stateMachineArn,
       maxResults: limit,
       ...(status === '' ? {} : { statusFilter: status as (typeof LIST_STATUSES)[number] }),
     }),
   );
-  const items = [...(answer.executions ?? [])]
-    .sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime())
-    .slice(0, limit);
-  const rows = items.map((item) => ({
+  const rows = (answer.executions ?? []).map((item) => ({
     executionArn: item.executionArn ?? '',
     name: item.name ?? '',
     status: item.status ?? 'RUNNING',
@@ -93,7 +90,7 @@ export async function listExecutions(
 }
 
 /** A DescribeMapRun answer for display. */
-function mapRunView(d: Awaited<ReturnType<typeof describeMapRun>>): MapRunView {
+function mapRunView(d: DescribeMapRunCommandOutput): MapRunView {
   const counts = (value: object | undefined) => {
     const out: Record<string, number> = {};
     for (const [key, n] of Object.entries(value ?? {})) if (typeof n === 'number') out[key] = n;
@@ -108,10 +105,6 @@ function mapRunView(d: Awaited<ReturnType<typeof describeMapRun>>): MapRunView {
     itemCounts: counts(d.itemCounts),
     executionCounts: counts(d.executionCounts),
   };
-}
-
-function describeMapRun(target: Target, mapRunArn: string) {
-  return target.sfn.send(new DescribeMapRunCommand({ mapRunArn }));
 }
 
 /** The execution's Map Runs, newest first (the newest MAX_MAP_RUNS), each described. */
@@ -129,7 +122,7 @@ async function mapRuns(target: Target, executionArn: string): Promise<MapRunView
     .sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime())
     .slice(0, MAX_MAP_RUNS);
   return mapLimited(newest, 4, async (m) =>
-    mapRunView(await describeMapRun(target, m.mapRunArn ?? '')),
+    mapRunView(await target.sfn.send(new DescribeMapRunCommand({ mapRunArn: m.mapRunArn }))),
   );
 }
 
@@ -168,7 +161,13 @@ export async function executionDetail(
 }
 
 /** The start form's fields (StartRequest) and the execution input fields they set. */
-const START_FIELDS = ['dryRun', 'ids', 'maxItems', 'createdBefore', 'name'] as const;
+const START_FIELDS = [
+  'dryRun',
+  'ids',
+  'maxItems',
+  'createdBefore',
+  'name',
+] as const satisfies readonly (keyof StartRequest)[];
 const FORM_FIELD_OF_INPUT: Readonly<Record<string, (typeof START_FIELDS)[number]>> = {
   dryRun: 'dryRun',
   transactionIds: 'ids',
@@ -177,7 +176,7 @@ const FORM_FIELD_OF_INPUT: Readonly<Record<string, (typeof START_FIELDS)[number]
 };
 
 /** The form field an InvalidExecutionInput message names first (`maxItems: must be …`). */
-export function formFieldOf(message: string): string | undefined {
+function formFieldOf(message: string): string | undefined {
   const input = /^([A-Za-z]+)(?:\[\d+\])?[.:]/.exec(message)?.[1];
   return input === undefined ? undefined : FORM_FIELD_OF_INPUT[input];
 }
@@ -204,15 +203,9 @@ export async function startExecution(
       throw new ConsoleError(400, 'InvalidName', `name ${problem}`, 'name');
     }
   }
-  const options: StartOptions = {
-    ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
-    ...(request.ids === undefined ? {} : { ids: request.ids }),
-    ...(request.maxItems === undefined ? {} : { maxItems: request.maxItems }),
-    ...(request.createdBefore === undefined ? {} : { createdBefore: request.createdBefore }),
-  };
   let input: Record<string, unknown>;
   try {
-    input = buildExecutionInput(options);
+    input = buildExecutionInput(request);
   } catch (error) {
     if (!(error instanceof Error) || error.name !== ERROR.InvalidExecutionInput) throw error;
     throw new ConsoleError(400, error.name, error.message, formFieldOf(error.message));
@@ -237,8 +230,7 @@ export async function stopExecution(
   onlyFields(body, []);
   const executionArn = executionArnOf(target.names.stateMachineArn, ref);
   await target.sfn.send(new StopExecutionCommand({ executionArn }));
-  const described = await target.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  return { status: described.status ?? 'ABORTED' };
+  return { status: (await describeExecution(target, executionArn)).status };
 }
 
 /** `POST executions/<name>/redrive` `{ force? }`: what `txc redrive [--force]` does. */
@@ -248,6 +240,5 @@ export async function redrive(
   body: Record<string, unknown>,
 ): Promise<RedriveAnswer> {
   onlyFields(body, ['force']);
-  const { force } = optionalBoolean(body, 'force');
-  return redriveExecution(target, ref, force === undefined ? {} : { force });
+  return redriveExecution(target, ref, optionalBoolean(body, 'force'));
 }

@@ -21,7 +21,7 @@ interface StatePlace {
 }
 
 /** Every state of the graph by diagram id, item processors included. */
-export function statePlaces(graph: SmGraph, map?: string): Map<string, StatePlace> {
+function statePlaces(graph: SmGraph, map?: string): Map<string, StatePlace> {
   const places = new Map<string, StatePlace>();
   for (const state of graph.states) {
     places.set(state.id, { name: state.name, ...(map === undefined ? {} : { map }) });
@@ -45,7 +45,7 @@ function xmlUnescape(text: string): string {
 const NODE_GROUP = /<g id="([^"]*)" class="(node|cluster)">(\s*<title>)([^<]*)(<\/title>)/g;
 
 /** The SVG with the data attributes above on the groups of the states and Map clusters. */
-export function markStates(svg: string, graph: SmGraph): string {
+function markStates(svg: string, graph: SmGraph): string {
   const places = statePlaces(graph);
   const mapsByClusterId = new Map<string, string>();
   for (const [id, place] of places) mapsByClusterId.set(`cluster_${id}`, place.name);

@@ -9,6 +9,8 @@
  * A POST's body is read to its end first, so every answer reaches the client.
  */
 import type * as http from 'node:http';
+import { errorParts } from '../../../lambdas/domain/errors';
+import { formatError, ScheduleNotConfigured, UsageError } from '../../../ops/errors';
 import {
   CONSOLE_API_PATH,
   CONSOLE_APP_PATH,
@@ -67,19 +69,20 @@ const FILES: Readonly<
 };
 
 /** Named error answers for what the Target's clients and `txc`'s functions throw. */
-export function toConsoleError(error: unknown): ConsoleError {
+function toConsoleError(error: unknown): ConsoleError {
   if (error instanceof ConsoleError) return error;
-  const e = error instanceof Error ? error : new Error(String(error));
-  const fault = (error as { $fault?: unknown }).$fault;
-  if (e.name === 'ScheduleNotConfigured') return notFound(e.message);
-  if (/DoesNotExist$|NotFound$/.test(e.name)) return notFound(`${e.name}: ${e.message}`);
-  if (e.name === 'UsageError') return new ConsoleError(400, 'BadRequest', e.message);
+  const { name, message } = errorParts(error);
+  if (error instanceof ScheduleNotConfigured) return notFound(message);
+  if (/DoesNotExist$|NotFound$/.test(name)) return notFound(formatError(error));
+  if (error instanceof UsageError) return new ConsoleError(400, 'BadRequest', message);
   // A request the Step Functions API refused (ExecutionAlreadyExists, ValidationException…).
-  if (fault === 'client') return new ConsoleError(400, e.name, e.message);
+  if ((error as { $fault?: unknown }).$fault === 'client') {
+    return new ConsoleError(400, name, message);
+  }
   return new ConsoleError(
     500,
     'InternalFailure',
-    `${e.name}: ${e.message} (the runtime goes on; try again)`,
+    `${formatError(error)} (the runtime goes on; try again)`,
   );
 }
 
@@ -156,7 +159,6 @@ async function answer(
     params: matched.params,
     query: new URLSearchParams(rawQuery),
     body,
-    target: () => deps.target(),
   });
   sendJson(response, 200, result);
 }

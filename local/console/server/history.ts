@@ -4,6 +4,7 @@
  * StateEntered events of the top-level states: the graph's visited and current states).
  */
 import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { isStateEntered } from '../../../ops/commands/redrive';
 import type { Target } from '../../../ops/target';
 import type { HistoryEventView } from '../contract';
 
@@ -14,7 +15,7 @@ const MAX_PAGES = 20;
 /** Events answered at most: the newest ones (their ids say where they start). */
 export const MAX_HISTORY_EVENTS = 2000;
 /** A payload longer than this is cut (the app shows it as text; the API has it whole). */
-export const MAX_PAYLOAD_CHARS = 32 * 1024;
+const MAX_PAYLOAD_CHARS = 32 * 1024;
 
 /** Every event of the execution, oldest first, up to MAX_PAGES pages. */
 export async function readHistory(target: Target, executionArn: string): Promise<HistoryEvent[]> {
@@ -91,7 +92,7 @@ export function visitedStates(
   const visited: string[] = [];
   for (const event of events) {
     const name = event.stateEnteredEventDetails?.name;
-    if (event.type?.endsWith('StateEntered') && name !== undefined && topLevel.has(name)) {
+    if (isStateEntered(event) && name !== undefined && topLevel.has(name)) {
       visited.push(name);
     }
   }

@@ -2,7 +2,6 @@
  * The console's API routes under CONSOLE_API_PATH (../contract.ts), by path pattern and method.
  * A `:name` segment is an execution name or ARN, `:id` a transaction id (both URL-decoded).
  */
-import type { Target } from '../../../ops/target';
 import type { SessionAnswer } from '../contract';
 import type { ConsoleDeps } from './context';
 import {
@@ -25,18 +24,17 @@ import { badRequest } from './wire';
 export type Method = 'GET' | 'POST';
 
 /** What a route's handler gets. */
-export interface ApiRequest {
+interface ApiRequest {
   readonly deps: ConsoleDeps;
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
   /** The JSON object body of a POST (`{}` when empty). */
   readonly body: Record<string, unknown>;
-  target(): Promise<Target>;
 }
 
 type Handler = (request: ApiRequest) => Promise<unknown>;
 
-export interface ApiRoute {
+interface ApiRoute {
   /** Segments after CONSOLE_API_PATH; `:x` matches any one segment. */
   readonly pattern: readonly string[];
   readonly methods: Readonly<Partial<Record<Method, Handler>>>;
@@ -49,43 +47,45 @@ function session(deps: ConsoleDeps): SessionAnswer {
     stateMachineArn: deps.stateMachineArn,
     stateMachineName: deps.stateMachineName,
     region: deps.region,
-    redrive: deps.redrive,
   };
 }
 
-export const API_ROUTES: readonly ApiRoute[] = [
+const API_ROUTES: readonly ApiRoute[] = [
   { pattern: ['session'], methods: { GET: async ({ deps }) => session(deps) } },
   {
     pattern: ['executions'],
     methods: {
-      GET: async (r) => listExecutions(r.deps, await r.target(), r.query),
-      POST: async (r) => startExecution(await r.target(), r.body),
+      GET: async (r) => listExecutions(r.deps, await r.deps.target(), r.query),
+      POST: async (r) => startExecution(await r.deps.target(), r.body),
     },
   },
   {
     pattern: ['executions', ':name'],
-    methods: { GET: async (r) => executionDetail(r.deps, await r.target(), r.params.name) },
+    methods: { GET: async (r) => executionDetail(r.deps, await r.deps.target(), r.params.name) },
   },
   {
     pattern: ['executions', ':name', 'stop'],
-    methods: { POST: async (r) => stopExecution(await r.target(), r.params.name, r.body) },
+    methods: { POST: async (r) => stopExecution(await r.deps.target(), r.params.name, r.body) },
   },
   {
     pattern: ['executions', ':name', 'redrive'],
-    methods: { POST: async (r) => redrive(await r.target(), r.params.name, r.body) },
+    methods: { POST: async (r) => redrive(await r.deps.target(), r.params.name, r.body) },
   },
-  { pattern: ['backlog'], methods: { GET: async (r) => backlog(await r.target()) } },
-  { pattern: ['failed'], methods: { GET: async (r) => failed(await r.target(), r.query) } },
-  { pattern: ['requeue'], methods: { POST: async (r) => requeueFailed(await r.target(), r.body) } },
+  { pattern: ['backlog'], methods: { GET: async (r) => backlog(await r.deps.target()) } },
+  { pattern: ['failed'], methods: { GET: async (r) => failed(await r.deps.target(), r.query) } },
+  {
+    pattern: ['requeue'],
+    methods: { POST: async (r) => requeueFailed(await r.deps.target(), r.body) },
+  },
   {
     pattern: ['transactions', ':id'],
-    methods: { GET: async (r) => transaction(await r.target(), r.params.id) },
+    methods: { GET: async (r) => transaction(await r.deps.target(), r.params.id) },
   },
   {
     pattern: ['schedule'],
     methods: {
-      GET: async (r) => schedule(await r.target()),
-      POST: async (r) => switchSchedule(await r.target(), r.body),
+      GET: async (r) => schedule(await r.deps.target()),
+      POST: async (r) => switchSchedule(await r.deps.target(), r.body),
     },
   },
 ];

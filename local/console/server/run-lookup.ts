@@ -9,20 +9,14 @@ import { describeExecution, findRunRecord } from '../../../ops/executions';
 import type { Target } from '../../../ops/target';
 import type { ExecutionRow } from '../contract';
 
-export type RowRun = NonNullable<ExecutionRow['run']>;
+type RowRun = NonNullable<ExecutionRow['run']>;
+/** What identifies a row's state: the same key means the same run answer once it has ended. */
+type RowKey = Pick<ExecutionRow, 'executionArn' | 'status' | 'stopDate' | 'redriveCount'>;
 
 /** Lookups in flight at once. */
 const LOOKUP_CONCURRENCY = 4;
 /** Finished executions whose answer is kept. */
 const KEPT = 2000;
-
-/** What identifies a row's state: the same key means the same run answer once it has ended. */
-export interface RowKey {
-  readonly executionArn: string;
-  readonly status: string;
-  readonly stopDate?: string;
-  readonly redriveCount?: number;
-}
 
 /** `fn` over `items`, at most `limit` at once, results in order. */
 export async function mapLimited<T, R>(

@@ -16,7 +16,7 @@ export function newConsoleToken(): string {
 }
 
 /** Whether `given` is `expected`, in time independent of where they differ. */
-export function tokenMatches(expected: string, given: unknown): boolean {
+function tokenMatches(expected: string, given: unknown): boolean {
   if (typeof given !== 'string') return false;
   // Digests have one length, so the comparison takes the same time whatever was sent.
   const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();

@@ -4,23 +4,27 @@
  * update) and `txc schedule`'s functions over the Target, and a GetItem on its Transactions table.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { TRANSACTION_ID_PATTERN } from '../../../lambdas/domain/execution-input';
 import { DEFAULT_FAILED_LIMIT, failedReport } from '../../../ops/commands/failed';
 import { pendingReport } from '../../../ops/commands/pending';
-import { MAX_REASON_LENGTH, requeue } from '../../../ops/commands/requeue';
-import { ScheduleNotConfigured } from '../../../ops/errors';
+import {
+  checkRequeueOptions,
+  MAX_REASON_LENGTH,
+  requeue,
+  type RequeueOptions,
+} from '../../../ops/commands/requeue';
+import { ScheduleNotConfigured, UsageError } from '../../../ops/errors';
 import type { Target } from '../../../ops/target';
-import type {
-  BacklogAnswer,
-  FailedAnswer,
-  RequeueAnswer,
-  ScheduleAnswer,
-  TransactionAnswer,
+import {
+  type BacklogAnswer,
+  type FailedAnswer,
+  MAX_FAILED_LIMIT,
+  type RequeueAnswer,
+  type ScheduleAnswer,
+  type TransactionAnswer,
 } from '../contract';
 import { integerParameter, onlyFields } from './fields';
 import { badRequest, notFound } from './wire';
 
-export const MAX_FAILED_LIMIT = 1000;
 /** A DynamoDB partition key is at most 2048 bytes; no id of this table is near it. */
 const MAX_ID_LENGTH = 1024;
 
@@ -49,23 +53,21 @@ export function requeueFailed(
   if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string')) {
     throw badRequest('ids must be a non-empty list of transaction ids', 'ids');
   }
-  const bad = ids.filter((id: string) => !TRANSACTION_ID_PATTERN.test(id));
-  if (bad.length > 0) {
-    throw badRequest(
-      `invalid transaction id${bad.length > 1 ? 's' : ''} ${bad
-        .slice(0, 5)
-        .map((id: string) => JSON.stringify(id))
-        .join(', ')}: each must match ${TRANSACTION_ID_PATTERN.source}`,
-      'ids',
-    );
-  }
   if (typeof reason !== 'string' || reason.trim() === '' || reason.length > MAX_REASON_LENGTH) {
     throw badRequest(
       `reason is required: why these are requeued, 1..${MAX_REASON_LENGTH} characters (stored as requeueReason)`,
       'reason',
     );
   }
-  return requeue(target, { ids: ids as string[], reason }, () => new Date());
+  const options: RequeueOptions = { ids: ids as string[], reason };
+  // `txc requeue`'s check of the ids (the reason, checked above, is in bounds).
+  try {
+    checkRequeueOptions(options);
+  } catch (error) {
+    if (error instanceof UsageError) throw badRequest(error.message, 'ids');
+    throw error;
+  }
+  return requeue(target, options, () => new Date());
 }
 
 /** A stored item as JSON can carry it: sets as lists, binary as base64. */
@@ -120,11 +122,6 @@ export async function switchSchedule(
       'state',
     );
   }
-  try {
-    await target.scheduler.setState(state);
-    return { schedule: await target.scheduler.describe() };
-  } catch (error) {
-    if (error instanceof ScheduleNotConfigured) throw notFound(error.message);
-    throw error;
-  }
+  // Not configured: a 404 (handler.ts toConsoleError).
+  return { schedule: (await target.scheduler.setState(state)).after };
 }

@@ -4,12 +4,13 @@
  * every answer carries, and request bodies read under a cap.
  */
 import type * as http from 'node:http';
+import { ApiError, parseBody } from '../../aws/sfn-endpoint/wire';
 import { readBody, RequestBodyTooLarge } from '../../http/loopback-server';
 import type { ErrorAnswer } from '../contract';
 
 /** The largest request body the console reads (a requeue of a few thousand ids fits). */
-export const MAX_CONSOLE_BODY_BYTES = 64 * 1024;
-export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const MAX_CONSOLE_BODY_BYTES = 64 * 1024;
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** An answer with an HTTP status and a named error; thrown by the routes, sent by the handler. */
 export class ConsoleError extends Error {
@@ -50,7 +51,7 @@ const UNSAFE_IN_JSON = /[<>&\u2028\u2029]/g;
  * JSON text with `<`, `>`, `&`, U+2028 and U+2029 as `\uXXXX` escapes: the same value for
  * `JSON.parse`, but no `<script>` in an execution name or a cause ever appears as markup.
  */
-export function jsonText(value: unknown): string {
+function jsonText(value: unknown): string {
   const text = JSON.stringify(value) ?? 'null';
   return text.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
@@ -98,17 +99,15 @@ export async function readConsoleBody(request: http.IncomingMessage): Promise<st
   }
 }
 
-/** A JSON object body (an empty body is `{}`); anything else is a 400 `BadRequest`. */
+/**
+ * A JSON object body (an empty body is `{}`), parsed as the Step Functions endpoint parses its
+ * own; anything else is a 400 `BadRequest`.
+ */
 export function parseJsonObject(text: string): Record<string, unknown> {
-  if (text.trim() === '') return {};
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return parseBody(text);
   } catch (error) {
-    throw badRequest(`the request body is not valid JSON: ${(error as Error).message}`);
+    if (error instanceof ApiError) throw badRequest(error.message);
+    throw error;
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw badRequest('the request body must be a JSON object');
-  }
-  return parsed as Record<string, unknown>;
 }

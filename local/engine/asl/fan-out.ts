@@ -244,16 +244,9 @@ async function runAll(
     while (nextPending < pending.length && !failure) {
       const index = pending[nextPending++];
       const earlier = previous?.children[index];
-      const child: RunContext = {
-        ...run,
-        cancellation: scope.child(),
-        variables: earlier?.variables ?? run.variables.child(),
-        progress: {},
-      };
-      progress.children[index] = {
-        progress: child.progress as RunProgress,
-        variables: child.variables,
-      };
+      const stopped = { progress: {}, variables: earlier?.variables ?? run.variables.child() };
+      progress.children[index] = stopped;
+      const child: RunContext = { ...run, cancellation: scope.child(), ...stopped };
       try {
         results[index] = await start(child, index, earlier?.progress);
         progress.succeeded[index] = true;

@@ -235,7 +235,7 @@ export class Machine {
           if (progress) progress.work = work;
         },
       },
-      { ...env, input },
+      env,
     );
     return finishState(state.fields, input, effective, { value: result }, env);
   }

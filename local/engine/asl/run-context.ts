@@ -41,12 +41,10 @@ export interface TaskProgress {
 }
 
 /**
- * What a Task state's own fields see: its raw input, its context object (State included) and the
- * workflow variables in scope. The Distributed Map runner evaluates the Map's fields with it.
+ * What a Task state's own fields see besides its input: its context object (State included) and
+ * the workflow variables in scope. The Distributed Map runner evaluates the Map's fields with it.
  */
-export interface TaskStateEnv extends FieldEnv {
-  readonly input: unknown;
-}
+export type TaskStateEnv = FieldEnv;
 
 export interface RunHooks {
   /**
@@ -92,7 +90,9 @@ export interface RunContext {
   /** Events emitted in this run without a recorder (for "entered at the event id #n"). */
   readonly counter: { events: number };
   /** Told each stage of a state's data processing (TestState's inspection data: test-state.ts). */
-  readonly inspect?: (stage: string, value: unknown) => void;
+  readonly inspect?: FieldEnv['inspect'];
+  /** Waits take no time: a Wait state evaluates its time and goes on (TestState, test-state-run.ts). */
+  readonly skipWaits?: boolean;
   /** Kept up to date when given (top-level executions and their children). */
   readonly progress?: RunProgress;
 }
@@ -108,10 +108,13 @@ export function throwIfStopped(run: RunContext): void {
   if (run.cancellation.aborted) throw cancelledError(run.cancellation.reason ?? 'aborted');
 }
 
-/** Waits `ms` (any length: chained below the timer limit); rejects with States.Cancelled on stop. */
+/**
+ * Waits `ms` (any length: chained below the timer limit; none with `skipWaits`); rejects with
+ * States.Cancelled on stop.
+ */
 export function sleep(ms: number, run: RunContext): Promise<void> {
   throwIfStopped(run);
-  if (!(ms > 0)) return Promise.resolve();
+  if (!(ms > 0) || run.skipWaits) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     const timer = longTimeout(ms, () => {
       unsubscribe();

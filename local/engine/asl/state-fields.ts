@@ -199,12 +199,20 @@ function checkAssignNames(
   }
   for (const key of Object.keys(assign)) {
     const name = jsonPath && key.endsWith('.$') ? key.slice(0, -2) : key;
-    if (!VARIABLE_NAME.test(name) || RESERVED_VARIABLE_NAMES.has(name)) {
+    if (!isVariableName(name)) {
       throw new InvalidAslDefinition(
-        `State "${where.stateName}": ${where.field} assigns ${JSON.stringify(name)}, which is not a valid variable name (a letter or _, then letters, digits or _; "states" is reserved)`,
+        `State "${where.stateName}": ${where.field} assigns ${JSON.stringify(name)}, which is not a valid variable name (${VARIABLE_NAME_RULE})`,
       );
     }
   }
+}
+
+/** The rule of isVariableName, in words (for error messages). */
+export const VARIABLE_NAME_RULE = 'a letter or _, then letters, digits or _; "states" is reserved';
+
+/** Whether a workflow variable may have this name (Assign's keys, TestState's variables). */
+export function isVariableName(name: string): boolean {
+  return VARIABLE_NAME.test(name) && !RESERVED_VARIABLE_NAMES.has(name);
 }
 
 export function compileAssignPath(

@@ -21,15 +21,13 @@ type Open = null | 'stop' | { readonly advice: RedriveAnswer };
 export function ExecutionActions(props: {
   name: string;
   status: string;
-  /** Whether the endpoint redrives (SessionAnswer.redrive). */
-  redrive: boolean;
   onResult: (result: ActionResult) => void;
 }): VNode | null {
   const { name, status, onResult } = props;
   const [open, setOpen] = useState<Open>(null);
   const [busy, setBusy] = useState(false);
   const running = status === 'RUNNING';
-  const redrivable = props.redrive && isUnsuccessful(status);
+  const redrivable = isUnsuccessful(status);
   if (!running && !redrivable) return null;
 
   const stop = async () => {
@@ -172,32 +170,26 @@ export function ExecutionActions(props: {
 function RedriveAdvice(props: { name: string; report: RedriveAnswer }): VNode {
   const { name, report } = props;
   return html`<div class="advice" data-testid="redrive-advice">
-    <p>
-      <strong class="break">${name}</strong> is ${report.status}; it stopped in${' '}
-      <strong data-testid="redrive-stopped-in">${report.stoppedIn ?? 'an unknown state'}</strong>,
-      after StartRun took the run lock.
-    </p>
-    <p>
-      When it ended, the lock was released and the run recorded, so a redrive would finish that step
-      and then fail with LockLost at the next FetchPage (or, stopped in a Fail state, fail again at
-      once).
-    </p>
-    <p>
-      Start a new run instead: it takes the lock and goes on with everything still PENDING (every
-      write is conditional and every provider call idempotent, so nothing is done twice). Nothing
-      was redriven.
-    </p>
+    <p><strong class="break">${name}</strong>: <span data-testid="redrive-reason">${report.reason ?? ''}</span></p>
+    <p>Stopped in <strong data-testid="redrive-stopped-in">${report.stoppedIn ?? 'an unknown state'}</strong>. Nothing was redriven.</p>
   </div>`;
 }
 
-/** What the last Stop or Redrive did, as a note (a status or an alert). */
-export function ActionResultNote(props: { result: ActionResult | null }): VNode | null {
+/**
+ * What the last action (Stop, Redrive, a schedule switch) did, as a note (a status or an alert),
+ * its data-testid `<testid>-result` or `<testid>-error`.
+ */
+export function ActionResultNote(props: {
+  result: ActionResult | null;
+  testid?: string;
+}): VNode | null {
   const { result } = props;
   if (result === null) return null;
+  const testid = props.testid ?? 'action';
   return html`<p
     class=${result.kind === 'ok' ? 'ok-note' : 'error-note'}
     role=${result.kind === 'ok' ? 'status' : 'alert'}
-    data-testid=${result.kind === 'ok' ? 'action-result' : 'action-error'}
+    data-testid=${`${testid}-${result.kind === 'ok' ? 'result' : 'error'}`}
   >
     ${result.text}
   </p>`;

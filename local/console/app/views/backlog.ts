@@ -9,32 +9,23 @@ import type { BacklogAnswer } from '../../contract';
 import { get } from '../api';
 import { duration } from '../format';
 import { html } from '../html';
-import { usePoll } from '../poll';
-import { ErrorNote, StaleNote, Time } from './common';
+import { IDLE_POLL_MS, usePoll } from '../poll';
+import { Fields, polled, Time } from './common';
 import { FailedTransactions } from './failed';
 import { TransactionLookup } from './transaction-lookup';
-
-const BACKLOG_POLL_MS = 5_000;
 
 export function BacklogView(): VNode {
   const backlog = usePoll(
     'backlog',
     (signal) => get<BacklogAnswer>('/backlog', signal),
-    () => BACKLOG_POLL_MS,
+    () => IDLE_POLL_MS,
   );
   return html`<div class="view" data-testid="backlog-view">
     <h1>Backlog & transactions</h1>
     <div class="columns">
       <section class="panel" aria-labelledby="backlog-title" data-testid="backlog">
         <h2 id="backlog-title">Pending backlog</h2>
-        ${
-          backlog.data === undefined
-            ? backlog.error === undefined
-              ? html`<p class="muted">Loading…</p>`
-              : html`<${ErrorNote} error=${backlog.error} testid="backlog-error" />`
-            : html`<${StaleNote} error=${backlog.error} testid="backlog-stale" />
-                <${Backlog} report=${backlog.data} />`
-        }
+        ${polled(backlog, 'backlog', (report) => html`<${Backlog} report=${report} />`)}
       </section>
       <${TransactionLookup} />
     </div>
@@ -51,38 +42,31 @@ function Backlog(props: { report: BacklogAnswer }): VNode {
   const [all, setAll] = useState(false);
   const nonEmpty = report.shards.filter((s) => s.count > 0);
   const shards = all ? report.shards : nonEmpty;
-  return html`<dl class="fields">
-      <div class="field-row">
-        <dt>pending</dt>
-        <dd data-testid="backlog-total">${report.total}</dd>
-      </div>
-      <div class="field-row">
-        <dt>oldest age</dt>
-        <dd>
-          <span data-testid="backlog-oldest-age"
-            >${age === null ? '- (empty)' : duration(age)}</span
-          >
-          ${
-            slo === undefined
-              ? html` <span class="muted small" data-testid="backlog-slo">(no SLO set)</span>`
-              : html` <span
-                  class=${breach ? 'slo slo-breach' : 'slo slo-ok'}
-                  data-testid="backlog-slo"
-                  data-breach=${breach ? 'true' : 'false'}
-                  >${breach ? 'over' : 'within'} the SLO of ${duration(slo * 1000)}</span
-                >`
-          }
-        </dd>
-      </div>
-      <div class="field-row">
-        <dt>oldest created</dt>
-        <dd><${Time} iso=${report.oldestCreatedAt} testid="backlog-oldest-created" /></dd>
-      </div>
-      <div class="field-row">
-        <dt>oldest id</dt>
-        <dd class="break" data-testid="backlog-oldest-id">${report.oldestId ?? '-'}</dd>
-      </div>
-    </dl>
+  return html`<${Fields}
+      rows=${[
+        ['pending', report.total, 'backlog-total'],
+        [
+          'oldest age',
+          html`<span data-testid="backlog-oldest-age"
+              >${age === null ? '- (empty)' : duration(age)}</span
+            >${' '}${
+              slo === undefined
+                ? html`<span class="muted small" data-testid="backlog-slo">(no SLO set)</span>`
+                : html`<span
+                    class=${breach ? 'slo slo-breach' : 'slo slo-ok'}
+                    data-testid="backlog-slo"
+                    data-breach=${breach ? 'true' : 'false'}
+                    >${breach ? 'over' : 'within'} the SLO of ${duration(slo * 1000)}</span
+                  >`
+            }`,
+        ],
+        [
+          'oldest created',
+          html`<${Time} iso=${report.oldestCreatedAt} testid="backlog-oldest-created" />`,
+        ],
+        ['oldest id', report.oldestId ?? '-', 'backlog-oldest-id'],
+      ]}
+    />
     <div class="table-wrap shards">
       <table class="list" data-testid="shards-table">
         <caption>

@@ -1,9 +1,13 @@
-/** Small pieces shared by the views: status badges, times, field lists, errors, a modal dialog. */
+/**
+ * Small pieces shared by the views: status badges, times, field lists, errors, a polled answer, a
+ * modal dialog.
+ */
 import type { ComponentChildren, VNode } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from '../api';
 import { isoSeconds, totalsEntries, counterLabel } from '../format';
 import { html } from '../html';
+import type { PollState } from '../poll';
 
 /** An execution's, run's or map run's status: its text, coloured by a class. */
 export function StatusBadge(props: { status: string; testid?: string }): VNode {
@@ -22,7 +26,7 @@ export function Time(props: { iso: string | null | undefined; testid?: string })
   return html`<time datetime=${iso} data-testid=${props.testid}>${isoSeconds(iso)}</time>`;
 }
 
-export type FieldRow = readonly [label: string, value: ComponentChildren, testid?: string];
+type FieldRow = readonly [label: string, value: ComponentChildren, testid?: string];
 
 /** A definition list of label / value pairs (rows whose value is undefined are left out). */
 export function Fields(props: { rows: readonly FieldRow[]; testid?: string }): VNode {
@@ -75,6 +79,21 @@ export function StaleNote(props: { error: unknown; testid?: string }): VNode | n
   return html`<p class="stale-note" data-testid=${props.testid ?? 'stale'}>
     Not refreshed: ${errorText(props.error)}
   </p>`;
+}
+
+/**
+ * A polled answer as the views show it: "Loading…" until the first answer, the error while there
+ * is nothing to show, else the data (under a note when the latest refresh failed: the data stays).
+ * The notes' data-testids are `<testid>-error` and `<testid>-stale`.
+ */
+export function polled<T>(poll: PollState<T>, testid: string, render: (data: T) => VNode): VNode {
+  if (poll.data === undefined) {
+    return poll.error === undefined
+      ? html`<p class="muted">Loading…</p>`
+      : html`<${ErrorNote} error=${poll.error} testid=${`${testid}-error`} />`;
+  }
+  return html`<${StaleNote} error=${poll.error} testid=${`${testid}-stale`} />
+    ${render(poll.data)}`;
 }
 
 let dialogIds = 0;

@@ -7,24 +7,18 @@ import type { VNode } from 'preact';
 import { useCallback, useState } from 'preact/hooks';
 import type { ExecutionDetail } from '../../contract';
 import { ApiError, get, seg } from '../api';
-import { connection } from '../connection';
 import { elapsed, isUnsuccessful, nameOfArn } from '../format';
 import { html } from '../html';
-import { usePoll } from '../poll';
+import { IDLE_POLL_MS, LIVE_POLL_MS, usePoll } from '../poll';
 import { executionHref, hrefOf } from '../router';
-import { useStore } from '../store';
 import { type ActionResult, ActionResultNote, ExecutionActions } from './actions';
-import { ErrorNote, Fields, StaleNote, StatusBadge, Time, TotalsTable, useNow } from './common';
+import { Fields, polled, StatusBadge, Time, TotalsTable, useNow } from './common';
 import { StateGraph } from './graph';
 import { Collapsible, HistoryEvents } from './history';
 import { MapRuns, ProgressBar } from './map-runs';
 
-const LIVE_POLL_MS = 1_000;
-const IDLE_POLL_MS = 5_000;
-
 export function ExecutionDetailView(props: { name: string }): VNode {
   const { name } = props;
-  const { session } = useStore(connection.store);
   const [result, setResult] = useState<ActionResult | null>(null);
   const poll = usePoll(
     `execution:${name}`,
@@ -39,38 +33,33 @@ export function ExecutionDetailView(props: { name: string }): VNode {
     },
     [refresh],
   );
-  const detail = poll.data;
-  const notFound = poll.error instanceof ApiError && poll.error.status === 404;
+  const notFound =
+    poll.data === undefined && poll.error instanceof ApiError && poll.error.status === 404;
 
   return html`<div class="view" data-testid="execution-detail">
     <p class="crumbs"><a href=${hrefOf({ view: 'executions' })}>← Executions</a></p>
     <h1 class="break" data-testid="detail-name">${name}</h1>
     <${ActionResultNote} result=${result} />
     ${
-      detail === undefined
-        ? notFound
-          ? html`<p class="error-note" role="alert" data-testid="detail-not-found">
-              No execution named ${name} (a restart of the runtime without --data-dir forgets its
-              executions).
-            </p>`
-          : poll.error === undefined
-            ? html`<p class="muted">Loading…</p>`
-            : html`<${ErrorNote} error=${poll.error} testid="detail-error" />`
-        : html`<${StaleNote} error=${poll.error} testid="detail-stale" />
-            <${Detail}
-              detail=${detail}
-              redrive=${session?.redrive === true}
-              onResult=${onResult}
-            />`
+      notFound
+        ? html`<p class="error-note" role="alert" data-testid="detail-not-found">
+            No execution named ${name} (a restart of the runtime without --data-dir forgets its
+            executions).
+          </p>`
+        : polled(
+            poll,
+            'detail',
+            (detail) =>
+              html`<${Detail}
+                detail=${detail}
+                onResult=${onResult}
+              />`,
+          )
     }
   </div>`;
 }
 
-function Detail(props: {
-  detail: ExecutionDetail;
-  redrive: boolean;
-  onResult: (r: ActionResult) => void;
-}): VNode {
+function Detail(props: { detail: ExecutionDetail; onResult: (r: ActionResult) => void }): VNode {
   const { detail } = props;
   const { report } = detail;
   const e = report.execution;
@@ -92,7 +81,6 @@ function Detail(props: {
         <${ExecutionActions}
           name=${e.name}
           status=${e.status}
-          redrive=${props.redrive}
           onResult=${props.onResult}
         />
       </div>
@@ -229,11 +217,7 @@ function RunRecordPanel(props: { detail: ExecutionDetail }): VNode {
             <h3>Totals</h3>
             <${TotalsTable} totals=${run.totals} testid="run-totals" />`
     }
-    ${
-      run?.holder === undefined && report.skippedBy === undefined
-        ? null
-        : html`<${Holder} holder=${run?.holder ?? report.skippedBy} />`
-    }
+    <${Holder} holder=${run?.holder ?? report.skippedBy} />
     ${
       report.progress === undefined
         ? null
@@ -285,9 +269,8 @@ function RunRecordPanel(props: { detail: ExecutionDetail }): VNode {
   </section>`;
 }
 
-function Holder(props: {
-  holder: { runId: string; executionArn: string; expiresAt: string } | undefined;
-}): VNode | null {
+/** The lock holder that made this execution's run SKIPPED. */
+function Holder(props: { holder: ExecutionDetail['report']['skippedBy'] }): VNode | null {
   const { holder } = props;
   if (holder === undefined) return null;
   return html`<div class="holder" data-testid="skipped-holder">

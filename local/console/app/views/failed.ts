@@ -7,10 +7,10 @@ import { useState } from 'preact/hooks';
 import type { FailedAnswer, RequeueAnswer, RequeueRequest } from '../../contract';
 import { ApiError, errorText, get, post } from '../api';
 import { html } from '../html';
-import { usePoll } from '../poll';
-import { ErrorNote, LimitSelect, StaleNote, Time } from './common';
+import { IDLE_POLL_MS, usePoll } from '../poll';
+import { LimitSelect, polled, Time } from './common';
 
-const FAILED_POLL_MS = 5_000;
+/** Up to the server's MAX_FAILED_LIMIT (1000). */
 const LIMITS = [100, 500, 1000] as const;
 
 export function FailedTransactions(props: { onRequeued: () => void }): VNode {
@@ -18,7 +18,7 @@ export function FailedTransactions(props: { onRequeued: () => void }): VNode {
   const poll = usePoll(
     `failed:${limit}`,
     (signal) => get<FailedAnswer>(`/failed?limit=${limit}`, signal),
-    () => FAILED_POLL_MS,
+    () => IDLE_POLL_MS,
   );
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [reason, setReason] = useState('');
@@ -88,7 +88,7 @@ export function FailedTransactions(props: { onRequeued: () => void }): VNode {
       </div>
     </div>
     <form class="requeue" data-testid="requeue-form" onSubmit=${requeue} novalidate>
-      <div class="form-field wide">
+      <div class="form-field">
         <label for="requeue-reason">Reason for the requeue (required)</label>
         <input
           id="requeue-reason"
@@ -132,85 +132,83 @@ export function FailedTransactions(props: { onRequeued: () => void }): VNode {
         : null
     }
     ${report === null ? null : html`<${RequeueResult} report=${report} />`}
-    ${
-      poll.data === undefined
-        ? poll.error === undefined
-          ? html`<p class="muted">Loading…</p>`
-          : html`<${ErrorNote} error=${poll.error} testid="failed-error" />`
-        : html`<${StaleNote} error=${poll.error} testid="failed-stale" />
-            <p class="muted small" data-testid="failed-count">
-              ${items.length} FAILED transaction(s)${
-                poll.data.truncated ? `, more exist (showing at most ${limit})` : ''
-              }; ${chosen.length} selected
-            </p>
-            ${
-              items.length === 0
-                ? html`<p class="muted" data-testid="failed-empty">No FAILED transactions.</p>`
-                : html`<div class="table-wrap">
-                    <table class="list" data-testid="failed-table">
-                      <thead>
-                        <tr>
-                          <th scope="col" class="check">
+    ${polled(
+      poll,
+      'failed',
+      (data) =>
+        html`<p class="muted small" data-testid="failed-count">
+          ${items.length} FAILED transaction(s)${
+            data.truncated ? `, more exist (showing at most ${limit})` : ''
+          }; ${chosen.length} selected
+        </p>
+        ${
+          items.length === 0
+            ? html`<p class="muted" data-testid="failed-empty">No FAILED transactions.</p>`
+            : html`<div class="table-wrap">
+                <table class="list" data-testid="failed-table">
+                  <thead>
+                    <tr>
+                      <th scope="col" class="check">
+                        <input
+                          type="checkbox"
+                          data-testid="failed-select-all"
+                          aria-label="Select all listed FAILED transactions"
+                          checked=${allChosen}
+                          indeterminate=${chosen.length > 0 && !allChosen}
+                          onChange=${(e: Event) =>
+                            setSelected(
+                              (e.currentTarget as HTMLInputElement).checked
+                                ? new Set(items.map((i) => i.id))
+                                : new Set(),
+                            )}
+                        />
+                      </th>
+                      <th scope="col">Transaction id</th>
+                      <th scope="col">Reason (last error)</th>
+                      <th scope="col" class="num">Attempts</th>
+                      <th scope="col" class="num">Requeued</th>
+                      <th scope="col">Failed at</th>
+                      <th scope="col">Created</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${items.map(
+                      (item) =>
+                        html`<tr
+                          key=${item.id}
+                          data-testid="failed-row"
+                          data-id=${item.id}
+                          class=${selected.has(item.id) ? 'selected' : undefined}
+                        >
+                          <td class="check">
                             <input
                               type="checkbox"
-                              data-testid="failed-select-all"
-                              aria-label="Select all listed FAILED transactions"
-                              checked=${allChosen}
-                              indeterminate=${chosen.length > 0 && !allChosen}
+                              data-testid="failed-select"
+                              aria-label=${`Select ${item.id}`}
+                              checked=${selected.has(item.id)}
                               onChange=${(e: Event) =>
-                                setSelected(
-                                  (e.currentTarget as HTMLInputElement).checked
-                                    ? new Set(items.map((i) => i.id))
-                                    : new Set(),
-                                )}
+                                toggle(item.id, (e.currentTarget as HTMLInputElement).checked)}
                             />
-                          </th>
-                          <th scope="col">Transaction id</th>
-                          <th scope="col">Reason (last error)</th>
-                          <th scope="col" class="num">Attempts</th>
-                          <th scope="col" class="num">Requeued</th>
-                          <th scope="col">Failed at</th>
-                          <th scope="col">Created</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        ${items.map(
-                          (item) =>
-                            html`<tr
-                              key=${item.id}
-                              data-testid="failed-row"
-                              data-id=${item.id}
-                              class=${selected.has(item.id) ? 'selected' : undefined}
-                            >
-                              <td class="check">
-                                <input
-                                  type="checkbox"
-                                  data-testid="failed-select"
-                                  aria-label=${`Select ${item.id}`}
-                                  checked=${selected.has(item.id)}
-                                  onChange=${(e: Event) =>
-                                    toggle(item.id, (e.currentTarget as HTMLInputElement).checked)}
-                                />
-                              </td>
-                              <td class="break" data-testid="failed-id">${item.id}</td>
-                              <td class="break reason" data-testid="failed-reason">
-                                ${item.lastError ?? '(no lastError)'}
-                              </td>
-                              <td class="num" data-testid="failed-attempts">
-                                ${item.attempts ?? '-'}
-                              </td>
-                              <td class="num">${item.requeueCount ?? 0}</td>
-                              <td class="time">
-                                <${Time} iso=${item.updatedAt} testid="failed-time" />
-                              </td>
-                              <td class="time"><${Time} iso=${item.createdAt} /></td>
-                            </tr>`,
-                        )}
-                      </tbody>
-                    </table>
-                  </div>`
-            }`
-    }
+                          </td>
+                          <td class="break" data-testid="failed-id">${item.id}</td>
+                          <td class="break reason" data-testid="failed-reason">
+                            ${item.lastError ?? '(no lastError)'}
+                          </td>
+                          <td class="num" data-testid="failed-attempts">
+                            ${item.attempts ?? '-'}
+                          </td>
+                          <td class="num">${item.requeueCount ?? 0}</td>
+                          <td class="time">
+                            <${Time} iso=${item.updatedAt} testid="failed-time" />
+                          </td>
+                          <td class="time"><${Time} iso=${item.createdAt} /></td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>
+              </div>`
+        }`,
+    )}
   </section>`;
 }
 

@@ -51,7 +51,7 @@ function parseSvg(text: string): SVGSVGElement {
   return svg;
 }
 
-export const STATE_CLASSES = {
+const STATE_CLASSES = {
   visited: 'state-visited',
   current: 'state-current',
   failed: 'state-failed',

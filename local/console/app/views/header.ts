@@ -2,15 +2,11 @@
 import type { VNode } from 'preact';
 import { connection } from '../connection';
 import { html } from '../html';
-import { hrefOf, type Route } from '../router';
+import { hrefOf, type Route, TOP_VIEWS, type TopView } from '../router';
 import { useStore } from '../store';
 import { Time } from './common';
 
-const LINKS: readonly { view: 'executions' | 'backlog' | 'schedule'; label: string }[] = [
-  { view: 'executions', label: 'Executions' },
-  { view: 'backlog', label: 'Backlog & transactions' },
-  { view: 'schedule', label: 'Schedule' },
-];
+const LINKS = Object.entries(TOP_VIEWS) as [TopView, string][];
 
 export function Header(props: { route: Route }): VNode {
   const { state, session, restarts } = useStore(connection.store);
@@ -34,13 +30,13 @@ export function Header(props: { route: Route }): VNode {
     <nav aria-label="Views">
       <ul>
         ${LINKS.map(
-          (link) =>
-            html`<li key=${link.view}>
+          ([view, title]) =>
+            html`<li key=${view}>
               <a
-                href=${hrefOf({ view: link.view })}
-                data-testid=${`nav-${link.view}`}
-                aria-current=${active === link.view ? 'page' : undefined}
-                >${link.label}</a
+                href=${hrefOf({ view })}
+                data-testid=${`nav-${view}`}
+                aria-current=${active === view ? 'page' : undefined}
+                >${title}</a
               >
             </li>`,
         )}

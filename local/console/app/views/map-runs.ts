@@ -13,7 +13,7 @@ function count(counts: Readonly<Record<string, number>>, key: string): number {
 }
 
 /** Succeeded, failed (with timed out and aborted), done and total of a counts record. */
-export function progressOf(counts: Readonly<Record<string, number>>): {
+function progressOf(counts: Readonly<Record<string, number>>): {
   succeeded: number;
   failed: number;
   total: number;
